@@ -1,0 +1,32 @@
+"""Framework-neutral saved code, written once and re-exported by every backend."""
+
+import importlib
+
+from .bookkeeping import Accumulator, Timer
+from .data_hub import DATA_HUB, DATA_URL, download, download_all, download_extract
+from .fashion_mnist import get_fashion_mnist_labels
+from .plotting import Animator, plot, set_axes, set_figsize, show_images, use_svg_display
+from .training import predict_ch3
+
+__all__ = ["Accumulator", "Animator", "DATA_HUB", "DATA_URL", "Timer", "download",
+           "download_all", "download_extract", "get_fashion_mnist_labels", "plot",
+           "predict_ch3", "set_axes", "set_figsize", "show_images", "use_svg_display"]
+
+# Modules the book reaches through `d2l.<name>`; imported on first use to keep
+# `import d2l.<framework>` light. "module:attr" names an attribute of a module.
+REEXPORTS = {
+    "plt": "matplotlib.pyplot", "pd": "pandas", "display": "IPython.display",
+    "requests": "requests", "defaultdict": "collections:defaultdict",
+    **{m: m for m in ("collections", "hashlib", "math", "os", "random", "re", "shutil", "sys",
+                      "tarfile", "time", "zipfile")},
+}
+
+
+def lazy_reexport(module_name, name, extra=None):
+    """Resolve `name` of a backend module from REEXPORTS (plus `extra`) on first access."""
+    target = {**REEXPORTS, **(extra or {})}.get(name)
+    if target is None:
+        raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+    module, _, attr = target.partition(":")
+    value = importlib.import_module(module)
+    return getattr(value, attr) if attr else value

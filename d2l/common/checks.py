@@ -1,0 +1,41 @@
+"""Argument checks shared by every backend, so bad input fails the same way everywhere."""
+
+import numbers
+
+
+def positive_int(fn, name, value):
+    """Raise ValueError unless `value` is an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{fn}: {name} must be a positive int, got {value!r}")
+
+
+def non_negative_int(fn, name, value):
+    """Raise ValueError unless `value` is an int >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{fn}: {name} must be a non-negative int, got {value!r}")
+
+
+def positive_number(fn, name, value):
+    """Raise ValueError unless `value` is a real number > 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{fn}: {name} must be a positive number, got {value!r}")
+
+
+def shape_of(x):
+    """The shape of a tensor of any framework (or NumPy array) as a tuple of ints."""
+    return tuple(int(d) for d in x.shape)
+
+
+def same_size(fn, name_a, a, name_b, b):
+    """Raise ValueError unless tensors `a` and `b` hold the same number of elements."""
+    sa, sb = shape_of(a), shape_of(b)
+    if _numel(sa) != _numel(sb):
+        raise ValueError(f"{fn}: {name_a} of shape {sa} and {name_b} of shape {sb} must hold "
+                         f"the same number of elements")
+
+
+def _numel(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n

@@ -1,0 +1,122 @@
+"""Dataset registry and hash-checked downloads (section 4.10), shared by every backend.
+
+`DATA_HUB` maps a dataset name to `(url, sha1)`; the book's cells add entries to this one dict
+before calling `download(name)`. Environment variables:
+
+* `D2L_DATA_DIR`: the default cache folder (otherwise `../data`, relative to the working
+  directory, as in the book's notebooks);
+* `D2L_DATA_URL`: a mirror that replaces the `DATA_URL` prefix of registered URLs.
+"""
+
+import hashlib
+import os
+import tarfile
+import zipfile
+
+DATA_HUB = {}
+DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
+
+DATA_HUB["kaggle_house_train"] = (
+    DATA_URL + "kaggle_house_pred_train.csv", "585e9cc93e70b39160e7921475f9bcd7d31219ce")
+DATA_HUB["kaggle_house_test"] = (
+    DATA_URL + "kaggle_house_pred_test.csv", "fa19780a7b011d9b009e8bff8e99922a8ee2eb90")
+
+
+def data_dir():
+    """The default cache folder: `$D2L_DATA_DIR`, else `../data`."""
+    return os.environ.get("D2L_DATA_DIR", os.path.join("..", "data"))
+
+
+def resolve_url(url):
+    """`url` with its `DATA_URL` prefix replaced by the mirror in `$D2L_DATA_URL`, if set."""
+    mirror = os.environ.get("D2L_DATA_URL")
+    if mirror and url.startswith(DATA_URL):
+        return mirror.rstrip("/") + "/" + url[len(DATA_URL):]
+    return url
+
+
+def file_hash(path, algorithm="sha1"):
+    """Hex digest of a file, read in 1 MiB chunks."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch(url, sha1, cache_dir=None):
+    """Download `url` into `cache_dir` unless a file with the right SHA-1 is there already.
+
+    The file is written under a temporary name and renamed only after its SHA-1 matched, so
+    an interrupted or corrupted download leaves nothing behind; a mismatch raises ValueError.
+    Returns the local path (the URL's last component inside `cache_dir`).
+    """
+    cache_dir = data_dir() if cache_dir is None else cache_dir
+    os.makedirs(cache_dir, exist_ok=True)
+    fname = os.path.join(cache_dir, url.split("/")[-1])
+    if os.path.exists(fname) and file_hash(fname) == sha1:
+        return fname
+    url = resolve_url(url)
+    print(f"Downloading {fname} from {url}...")
+    import pooch
+
+    pooch.get_logger().setLevel("WARNING")
+    return pooch.retrieve(url, known_hash=f"sha1:{sha1}", fname=os.path.basename(fname),
+                          path=cache_dir, progressbar=False)
+
+
+def download(name, cache_dir=None):
+    """Download the `DATA_HUB` file `name` into `cache_dir` (default: `data_dir()`).
+
+    Returns the local path. A cached copy with the registered SHA-1 is reused silently;
+    otherwise prints `Downloading {fname} from {url}...` and fetches it (see `fetch`).
+    """
+    if name not in DATA_HUB:
+        raise ValueError(f"download: name {name!r} is not registered in DATA_HUB "
+                         f"(registered: {', '.join(sorted(DATA_HUB))})")
+    url, sha1 = DATA_HUB[name]
+    return fetch(url, sha1, cache_dir)
+
+
+def _check_members(names, base_dir, archive):
+    """Raise ValueError if any archive member would land outside `base_dir`."""
+    root = os.path.realpath(base_dir)
+    for member in names:
+        target = os.path.realpath(os.path.join(root, member))
+        if os.path.commonpath([root, target]) != root:
+            raise ValueError(f"download_extract: archive {archive!r} has a member {member!r} "
+                             f"that would be written outside {base_dir!r}")
+
+
+def download_extract(name, folder=None):
+    """Download a zip or tar `DATA_HUB` file and extract it next to the archive.
+
+    Returns `base_dir/folder` when `folder` is given, else the archive path without its last
+    extension (`../data/fra-eng` for `fra-eng.zip`). Archives with members that would land
+    outside the cache folder (absolute paths, `..`, links pointing outside) are refused with
+    ValueError before anything is written.
+    """
+    fname = download(name)
+    base_dir = os.path.dirname(fname)
+    data_path, ext = os.path.splitext(fname)
+    if ext == ".zip":
+        with zipfile.ZipFile(fname, "r") as archive:
+            _check_members(archive.namelist(), base_dir, fname)
+            archive.extractall(base_dir)
+    elif ext in (".tar", ".gz"):
+        with tarfile.open(fname, "r") as archive:
+            members = archive.getmembers()
+            _check_members([m.name for m in members], base_dir, fname)
+            link_targets = [os.path.join(os.path.dirname(m.name), m.linkname) if m.issym()
+                            else m.linkname for m in members if m.issym() or m.islnk()]
+            _check_members(link_targets, base_dir, fname)
+            archive.extractall(base_dir, filter="data")
+    else:
+        raise ValueError(f"download_extract: only zip/tar files can be extracted, got {fname!r}")
+    return os.path.join(base_dir, folder) if folder else data_path
+
+
+def download_all():
+    """Download every file registered in `DATA_HUB`."""
+    for name in DATA_HUB:
+        download(name)

@@ -1,0 +1,171 @@
+"""Plotting helpers of sections 2.4, 3.5 and 3.6: drawn with matplotlib, imported lazily.
+
+Every function accepts tensors of any framework (MXNet arrays, PyTorch tensors on any device
+or with grad, TensorFlow tensors) as well as NumPy arrays and lists; they are converted to
+NumPy before matplotlib sees them.
+"""
+
+import sys
+
+import numpy as np
+
+from .tensors import to_numpy
+
+DEFAULT_FMTS = ("-", "m--", "g-.", "r:")
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _ipython_shell():
+    """The running IPython shell, or None outside IPython (without importing IPython)."""
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
+
+
+def use_svg_display():
+    """Show matplotlib figures as SVG in a Jupyter notebook; a no-op outside IPython."""
+    if _ipython_shell() is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("svg")
+
+
+def set_figsize(figsize=(3.5, 2.5)):
+    """Use SVG display and set matplotlib's default figure size to `figsize` (inches)."""
+    use_svg_display()
+    _plt().rcParams["figure.figsize"] = figsize
+
+
+def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
+    """Set labels, scales and limits of a matplotlib Axes, add a legend if given, show a grid."""
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_xscale(xscale)
+    axes.set_yscale(yscale)
+    axes.set_xlim(xlim)
+    axes.set_ylim(ylim)
+    if legend:
+        axes.legend(legend)
+    axes.grid()
+
+
+def _has_one_axis(X):
+    return (hasattr(X, "ndim") and X.ndim == 1) or (
+        isinstance(X, list) and not hasattr(X[0], "__len__")
+    )
+
+
+def _series(X):
+    """A list of 1-D NumPy series from one series or a list of series."""
+    if _has_one_axis(X):
+        X = [X]
+    return [to_numpy(x) for x in X]
+
+
+def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
+         xscale="linear", yscale="linear", fmts=DEFAULT_FMTS, figsize=(3.5, 2.5), axes=None):
+    """Plot one or several curves on `axes` (default: the current Axes).
+
+    `X` and `Y` are each one series (1-D) or a list of series. With `Y=None` the series in `X`
+    are drawn against their index. When there are fewer x series than y series, the x series
+    are repeated. At most `len(fmts)` curves are drawn, one format each.
+    """
+    if legend is None:
+        legend = []
+    set_figsize(figsize)
+    axes = axes if axes is not None else _plt().gca()
+    X = _series(X)
+    if Y is None:
+        X, Y = [[]] * len(X), X
+    else:
+        Y = _series(Y)
+    if len(X) != len(Y):
+        X = X * len(Y)
+    axes.cla()
+    for x, y, fmt in zip(X, Y, fmts):
+        if len(x):
+            axes.plot(x, y, fmt)
+        else:
+            axes.plot(y, fmt)
+    set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+
+
+def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
+    """Show images in a `num_rows` x `num_cols` grid, with optional titles.
+
+    Each image is H x W (grayscale) or H x W x C, as a tensor, NumPy array or PIL image.
+    Returns the flattened NumPy array of the grid's Axes.
+    """
+    for arg, value in (("num_rows", num_rows), ("num_cols", num_cols)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"show_images: {arg} must be a positive int, got {value!r}")
+    figsize = (num_cols * scale, num_rows * scale)
+    _, axes = _plt().subplots(num_rows, num_cols, figsize=figsize, squeeze=False)
+    axes = axes.flatten()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        if hasattr(img, "getbands"):  # PIL image: matplotlib reads it as it is
+            ax.imshow(img)
+        else:
+            ax.imshow(to_numpy(img))
+        ax.axes.get_xaxis().set_visible(False)
+        ax.axes.get_yaxis().set_visible(False)
+        if titles:
+            ax.set_title(titles[i])
+    return axes
+
+
+class Animator:
+    """Plot curves that grow one point at a time, redrawn in place in a notebook.
+
+    Attributes: `fig`, `axes` (a one-element list when there is one subplot), `X` and `Y`
+    (lists of the x and y values of each curve, None before the first `add`), `fmts` and
+    `config_axes` (re-applies the constructor's labels, limits, scales and legend).
+    """
+
+    def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
+                 xscale="linear", yscale="linear", fmts=DEFAULT_FMTS, nrows=1, ncols=1,
+                 figsize=(3.5, 2.5)):
+        if legend is None:
+            legend = []
+        use_svg_display()
+        self.fig, self.axes = _plt().subplots(nrows, ncols, figsize=figsize)
+        if nrows * ncols == 1:
+            self.axes = [self.axes]
+        self.config_axes = lambda: set_axes(
+            self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
+        self.X, self.Y, self.fmts = None, None, fmts
+
+    def add(self, x, y):
+        """Append one point to each curve; `x` is shared when scalar, None values are skipped."""
+        if not hasattr(y, "__len__"):
+            y = [y]
+        n = len(y)
+        if not hasattr(x, "__len__"):
+            x = [x] * n
+        if self.X is None:
+            self.X = [[] for _ in range(n)]
+        if self.Y is None:
+            self.Y = [[] for _ in range(n)]
+        for i, (a, b) in enumerate(zip(x, y)):
+            if a is not None and b is not None:
+                self.X[i].append(float(to_numpy(a)))
+                self.Y[i].append(float(to_numpy(b)))
+        self.axes[0].cla()
+        for x_values, y_values, fmt in zip(self.X, self.Y, self.fmts):
+            self.axes[0].plot(x_values, y_values, fmt)
+        self.config_axes()
+        self._redisplay()
+
+    def _redisplay(self):
+        """Show the figure in place of the previous one when running in a notebook."""
+        if _ipython_shell() is None:
+            return
+        from IPython import display
+
+        display.display(self.fig)
+        display.clear_output(wait=True)

@@ -1,0 +1,25 @@
+"""d2l for MXNet: `from d2l import mxnet as d2l`.
+
+Holds the framework-neutral saved code (`d2l.common`), the MXNet aliases and one module per
+book chapter. As in the book, `d2l.np` is `mxnet.np`, not NumPy. `d2l.plt`, `d2l.pd`,
+`d2l.display` and the standard-library modules the book uses are imported on first access.
+"""
+
+import sys
+
+from mxnet import autograd, context, gluon, image, init, np, npx  # noqa: F401
+from mxnet.gluon import nn, rnn  # noqa: F401
+
+from .. import common
+from ..common import *  # noqa: F403
+from .aliases import *  # noqa: F403
+from .linear_networks import *  # noqa: F403
+from .multilayer_perceptrons import *  # noqa: F403
+from .params import export_params, import_params  # noqa: F401
+
+npx.set_np()
+d2l = sys.modules[__name__]
+
+
+def __getattr__(name):
+    return common.lazy_reexport(__name__, name)

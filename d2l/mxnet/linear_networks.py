@@ -1,0 +1,150 @@
+"""Chapter 3, Linear Neural Networks, for MXNet (Gluon, `mxnet.np`).
+
+Layouts: images NCHW float32 in [0, 1]; labels int32 class ids; Gluon losses return one
+value per example.
+"""
+
+import functools
+import sys
+
+import numpy as onp
+from mxnet import autograd, gluon, np, npx
+
+from ..common import checks, training
+from ..common.bookkeeping import Accumulator
+from ..common.fashion_mnist import read_fashion_mnist
+from .aliases import matmul, normal, reshape
+
+__all__ = ["synthetic_data", "linreg", "squared_loss", "sgd", "load_array",
+           "get_dataloader_workers", "load_data_fashion_mnist", "accuracy",
+           "evaluate_accuracy", "train_epoch_ch3", "train_ch3", "Updater"]
+
+
+def synthetic_data(w, b, num_examples):
+    """Features X (num_examples, len(w)) ~ N(0, 1) and labels y = Xw + b + N(0, 0.01²) as a
+    column (num_examples, 1), float32."""
+    checks.non_negative_int("synthetic_data", "num_examples", num_examples)
+    w = np.array(w, dtype="float32").reshape(-1)
+    X = normal(0, 1, (num_examples, len(w)))
+    y = matmul(X, w) + b
+    y += normal(0, 0.01, y.shape)
+    return X, reshape(y, (-1, 1))
+
+
+def linreg(X, w, b):
+    """The linear regression model X w + b; X (n, d), w (d, k) or (d,)."""
+    if X.shape[-1] != w.shape[0]:
+        raise ValueError(f"linreg: X has {X.shape[-1]} features but w has {w.shape[0]} rows")
+    return matmul(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    """Elementwise (y_hat - y)² / 2, with y reshaped to y_hat's shape; no reduction."""
+    checks.same_size("squared_loss", "y_hat", y_hat, "y", y)
+    return (y_hat - reshape(y, y_hat.shape)) ** 2 / 2
+
+
+def sgd(params, lr, batch_size):
+    """Minibatch SGD in place: p -= lr * p.grad / batch_size (the array keeps its identity)."""
+    checks.positive_number("sgd", "lr", lr)
+    checks.positive_int("sgd", "batch_size", batch_size)
+    for param in params:
+        param[:] = param - lr * param.grad / batch_size
+
+
+class Updater:
+    """SGD on fixed parameters: `updater(batch_size)` runs `sgd(params, lr, batch_size)`."""
+
+    def __init__(self, params, lr):
+        self.params, self.lr = params, lr
+
+    def __call__(self, batch_size):
+        sgd(self.params, self.lr, batch_size)
+
+
+def load_array(data_arrays, batch_size, is_train=True):
+    """A Gluon DataLoader over equally long arrays, shuffled when `is_train`."""
+    checks.positive_int("load_array", "batch_size", batch_size)
+    arrays = [a if isinstance(a, np.ndarray) else np.array(a) for a in data_arrays]
+    if len({len(a) for a in arrays}) > 1:
+        raise ValueError("load_array: data_arrays must have the same length along axis 0, got "
+                         f"{[len(a) for a in arrays]}")
+    return gluon.data.DataLoader(gluon.data.ArrayDataset(*arrays), batch_size,
+                                 shuffle=is_train)
+
+
+def get_dataloader_workers():
+    """Worker processes used by the data loaders (none on Windows)."""
+    return 0 if sys.platform.startswith("win") else 4
+
+
+def _image_batch(samples, resize):
+    """Collate (uint8 image (28, 28, 1), label) samples into float32 [0, 1] NCHW, resized."""
+    images, labels = zip(*samples)
+    X = np.array(onp.stack(images), dtype="float32") / 255
+    if resize:
+        X = npx.image.resize(X, size=(resize, resize))
+    return X.transpose(0, 3, 1, 2), np.array(onp.stack(labels), dtype="int32")
+
+
+def load_data_fashion_mnist(batch_size, resize=None):
+    """(train_iter, test_iter) over Fashion-MNIST: X (B, 1, H, W) float32 in [0, 1], y int32.
+
+    The train loader is shuffled; `resize` gives H = W = resize (bilinear, half-pixel
+    centres, no antialiasing).
+    """
+    checks.positive_int("load_data_fashion_mnist", "batch_size", batch_size)
+    if resize is not None:
+        checks.positive_int("load_data_fashion_mnist", "resize", resize)
+
+    def loader(train):
+        images, labels = read_fashion_mnist(train)
+        dataset = gluon.data.ArrayDataset(images[..., None], labels)
+        return gluon.data.DataLoader(dataset, batch_size, shuffle=train,
+                                     num_workers=get_dataloader_workers(),
+                                     batchify_fn=functools.partial(_image_batch, resize=resize))
+
+    return loader(True), loader(False)
+
+
+def accuracy(y_hat, y):
+    """Number of correct predictions, as a float; y_hat holds class scores (n, q) or labels."""
+    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(axis=1)
+    if tuple(y_hat.shape) != tuple(y.shape):
+        raise ValueError(f"accuracy: predictions of shape {tuple(y_hat.shape)} do not match "
+                         f"labels y of shape {tuple(y.shape)}")
+    return float((y_hat.astype(y.dtype) == y).astype(y.dtype).sum())
+
+
+def evaluate_accuracy(net, data_iter):
+    """Fraction of correct predictions of `net` over `data_iter`."""
+    metric = Accumulator(2)
+    for X, y in data_iter:
+        metric.add(accuracy(net(X), y), y.size)
+    return metric[0] / metric[1]
+
+
+def train_epoch_ch3(net, train_iter, loss, updater):
+    """One epoch; returns (mean loss, mean accuracy) over the examples.
+
+    `updater` is a `gluon.Trainer`, or a callable taking the batch size (e.g. `Updater`);
+    `loss` returns one value per example.
+    """
+    if isinstance(updater, gluon.Trainer):
+        updater = updater.step
+    metric = Accumulator(3)
+    for X, y in train_iter:
+        with autograd.record():
+            y_hat = net(X)
+            l = loss(y_hat, y)
+        l.backward()
+        updater(X.shape[0])
+        metric.add(float(l.sum()), accuracy(y_hat, y), y.size)
+    return metric[0] / metric[2], metric[1] / metric[2]
+
+
+def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater):
+    """Train for `num_epochs`, plotting the curves; asserts the book's quality bars."""
+    training.train_ch3(train_epoch_ch3, evaluate_accuracy, net, train_iter, test_iter, loss,
+                       num_epochs, updater)

@@ -1,0 +1,24 @@
+"""d2l for TensorFlow (Keras 3): `from d2l import tensorflow as d2l`.
+
+Holds the framework-neutral saved code (`d2l.common`), the TensorFlow aliases and one module
+per book chapter. `d2l.plt`, `d2l.pd`, `d2l.display` and the standard-library modules the book
+uses are imported on first access.
+"""
+
+import sys
+
+import numpy as np  # noqa: F401  (the book uses d2l.np)
+import tensorflow as tf  # noqa: F401
+
+from .. import common
+from ..common import *  # noqa: F403
+from .aliases import *  # noqa: F403
+from .linear_networks import *  # noqa: F403
+from .multilayer_perceptrons import *  # noqa: F403
+from .params import export_params, import_params  # noqa: F401
+
+d2l = sys.modules[__name__]
+
+
+def __getattr__(name):
+    return common.lazy_reexport(__name__, name)

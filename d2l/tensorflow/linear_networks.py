@@ -1,0 +1,163 @@
+"""Chapter 3, Linear Neural Networks, for TensorFlow (Keras 3).
+
+Layouts: images NHWC float32 in [0, 1]; labels int32 class ids. Keras losses are called
+label first and reduce to a batch mean; plain Python losses are called (y_hat, y) and return
+one value per example. Gradients are never stored on variables: the custom `Updater` receives
+them.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..common import checks, training
+from ..common.bookkeeping import Accumulator
+from ..common.fashion_mnist import read_fashion_mnist
+from .aliases import matmul, normal, reshape, size
+
+__all__ = ["synthetic_data", "linreg", "squared_loss", "sgd", "load_array",
+           "get_dataloader_workers", "load_data_fashion_mnist", "accuracy",
+           "evaluate_accuracy", "train_epoch_ch3", "train_ch3", "Updater"]
+
+
+def synthetic_data(w, b, num_examples):
+    """Features X (num_examples, len(w)) ~ N(0, 1) and labels y = Xw + b + N(0, 0.01²) as a
+    column (num_examples, 1), float32."""
+    checks.non_negative_int("synthetic_data", "num_examples", num_examples)
+    w = tf.reshape(tf.cast(w, tf.float32), (-1,))
+    X = normal(0, 1, (num_examples, len(w)))
+    y = matmul(X, w) + b
+    y += normal(0, 0.01, y.shape)
+    return X, reshape(y, (-1, 1))
+
+
+def linreg(X, w, b):
+    """The linear regression model X w + b; X (n, d), w (d, k) or (d,)."""
+    if X.shape[-1] != w.shape[0]:
+        raise ValueError(f"linreg: X has {X.shape[-1]} features but w has {w.shape[0]} rows")
+    return matmul(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    """Elementwise (y_hat - y)² / 2, with y reshaped to y_hat's shape; no reduction."""
+    checks.same_size("squared_loss", "y_hat", y_hat, "y", y)
+    return (y_hat - reshape(y, y_hat.shape)) ** 2 / 2
+
+
+def sgd(params, grads, lr, batch_size):
+    """Minibatch SGD in place on tf.Variables: p.assign_sub(lr * g / batch_size)."""
+    checks.positive_number("sgd", "lr", lr)
+    checks.positive_int("sgd", "batch_size", batch_size)
+    for param, grad in zip(params, grads):
+        param.assign_sub(lr * grad / batch_size)
+
+
+class Updater:
+    """SGD on fixed parameters: `updater(batch_size, grads)` runs
+    `sgd(params, grads, lr, batch_size)`; `train_epoch_ch3` differentiates w.r.t. `params`."""
+
+    def __init__(self, params, lr):
+        self.params, self.lr = params, lr
+
+    def __call__(self, batch_size, grads):
+        sgd(self.params, grads, self.lr, batch_size)
+
+
+def load_array(data_arrays, batch_size, is_train=True):
+    """A tf.data.Dataset of minibatches over equally long arrays.
+
+    When `is_train`, examples are shuffled with a 1000-example buffer (re-shuffled on every
+    pass), as in the book.
+    """
+    checks.positive_int("load_array", "batch_size", batch_size)
+    lengths = [len(a) for a in data_arrays]
+    if len(set(lengths)) > 1:
+        raise ValueError(f"load_array: data_arrays must have the same length along axis 0, "
+                         f"got {lengths}")
+    dataset = tf.data.Dataset.from_tensor_slices(tuple(data_arrays))
+    if is_train:
+        dataset = dataset.shuffle(buffer_size=1000)
+    return dataset.batch(batch_size)
+
+
+def get_dataloader_workers():
+    """Parallel calls used by the input pipelines' map steps."""
+    return 4
+
+
+def load_data_fashion_mnist(batch_size, resize=None):
+    """(train_iter, test_iter) over Fashion-MNIST: X (B, H, W, 1) float32 in [0, 1], y int32.
+
+    As in the book, the training set is batched first and the batch order shuffled on every
+    pass; `resize` gives H = W = resize (bilinear, half-pixel centres, no antialiasing).
+    """
+    checks.positive_int("load_data_fashion_mnist", "batch_size", batch_size)
+    if resize is not None:
+        checks.positive_int("load_data_fashion_mnist", "resize", resize)
+
+    def scale(X, y):
+        X = tf.cast(X, tf.float32) / 255
+        if resize:
+            X = tf.image.resize(X, (resize, resize), method="bilinear")
+        return X, y
+
+    def dataset(train):
+        images, labels = read_fashion_mnist(train)
+        data = tf.data.Dataset.from_tensor_slices(
+            (images[..., None], labels.astype(np.int32))).batch(batch_size)
+        if train:
+            data = data.shuffle(len(images))
+        return data.map(scale, num_parallel_calls=get_dataloader_workers())
+
+    return dataset(True), dataset(False)
+
+
+def accuracy(y_hat, y):
+    """Number of correct predictions, as a float; y_hat holds class scores (n, q) or labels."""
+    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+        y_hat = tf.argmax(y_hat, axis=1)
+    if tuple(y_hat.shape) != tuple(y.shape):
+        raise ValueError(f"accuracy: predictions of shape {tuple(y_hat.shape)} do not match "
+                         f"labels y of shape {tuple(y.shape)}")
+    return float(tf.reduce_sum(tf.cast(tf.cast(y_hat, y.dtype) == y, y.dtype)))
+
+
+def evaluate_accuracy(net, data_iter):
+    """Fraction of correct predictions of `net` over `data_iter` (inference mode)."""
+    metric = Accumulator(2)
+    for X, y in data_iter:
+        metric.add(accuracy(net(X), y), size(y))
+    return metric[0] / metric[1]
+
+
+def _forward(net, X):
+    """net(X), in training mode for Keras layers and models (dropout active)."""
+    return net(X, training=True) if isinstance(net, keras.layers.Layer) else net(X)
+
+
+def train_epoch_ch3(net, train_iter, loss, updater):
+    """One epoch; returns (mean loss, mean accuracy) over the examples.
+
+    `updater` is a Keras optimizer (applied to `net.trainable_variables`) or a callable with a
+    `params` attribute taking (batch_size, grads), e.g. `Updater`.
+    """
+    metric = Accumulator(3)
+    keras_loss = isinstance(loss, keras.losses.Loss)
+    for X, y in train_iter:
+        with tf.GradientTape() as tape:
+            y_hat = _forward(net, X)
+            l = loss(y, y_hat) if keras_loss else loss(y_hat, y)
+        if isinstance(updater, keras.optimizers.Optimizer):
+            params = net.trainable_variables
+            updater.apply_gradients(zip(tape.gradient(l, params), params))
+        else:
+            updater(X.shape[0], tape.gradient(l, updater.params))
+        loss_sum = float(l) * size(y) if keras_loss else float(tf.reduce_sum(l))
+        metric.add(loss_sum, accuracy(y_hat, y), size(y))
+    return metric[0] / metric[2], metric[1] / metric[2]
+
+
+def train_ch3(net, train_iter, test_iter, loss, num_epochs, updater):
+    """Train for `num_epochs`, plotting the curves; asserts the book's quality bars."""
+    training.train_ch3(train_epoch_ch3, evaluate_accuracy, net, train_iter, test_iter, loss,
+                       num_epochs, updater)

@@ -1,0 +1,20 @@
+"""The framework-neutral spec of the saved d2l API, one module per book chapter.
+
+`ENTRIES` lists every entry in book order; `symbol(entry)` is the saved name it checks
+(entries such as "load_array (shuffle)" add a second check of the same symbol).
+"""
+
+from . import aliases, linear_networks, multilayer_perceptrons, preliminaries
+
+ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptrons.ENTRIES
+           + aliases.ENTRIES)
+
+
+def symbol(entry):
+    """The saved symbol an entry checks (its name without a parenthesised variant)."""
+    return entry.name.split(" (")[0]
+
+
+def symbols():
+    """Every saved symbol the spec covers, in book order, without repeats."""
+    return list(dict.fromkeys(symbol(e) for e in ENTRIES))

@@ -1,0 +1,167 @@
+"""The framework alias block: one meaning for all three frameworks.
+
+Values are compared, not dtypes: `tensor`/`arange` of Python ints give float32 in MXNet,
+int64 in PyTorch and int32 in TensorFlow; index results (`argmax`) are int64 in PyTorch
+and TensorFlow and int64 in `mxnet.np`.
+"""
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .entry import EXACT, Entry, Reject, Tol
+from .strategies import (array_and_axis, arrays, floats, matrices_for_product, reshapes,
+                         same_shape_arrays, shapes)
+
+SECTION = "-"
+
+
+def _fn(backend, name):
+    return getattr(backend.d2l, name)
+
+
+def _unary(name, reference, lo=-5.0, hi=5.0, tol=Tol(1e-5, 1e-5)):
+    return Entry(
+        name, SECTION, f"{name}(x)", f"Elementwise {reference.__name__}.",
+        reference=reference, inputs=lambda: st.tuples(arrays(lo=lo, hi=hi)),
+        call=lambda b, x: b.numpy(_fn(b, name)(b.tensor(x))), tol=tol)
+
+
+def _call_list(name):
+    return lambda b, xs, axis: b.numpy(_fn(b, name)([b.tensor(x) for x in xs], axis=axis))
+
+
+def _normal_probe(b):
+    x = b.numpy(b.d2l.normal(1.5, 2.0, (4000,)))
+    return [list(x.shape), float(x.mean()), float(x.std())]
+
+
+def _rand_probe(b):
+    x = b.numpy(b.d2l.rand(2000, 3))
+    return [list(x.shape), bool((x >= 0).all() and (x < 1).all()), float(x.mean())]
+
+
+def _dtype_probe(b):
+    x = b.tensor(np.array([1.7, -2.2], np.float32))
+    as_int = b.d2l.astype(x, b.d2l.int32)
+    back = b.d2l.astype(as_int, b.d2l.float32)
+    return [b.dtype_name(as_int), b.numpy(as_int).tolist(), b.dtype_name(back)]
+
+
+def _to_probe(b):
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    return b.numpy(b.d2l.to(b.tensor(x), b.cpu))
+
+
+def _numpy_probe(b):
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    out = b.d2l.numpy(b.tensor(x))
+    return [type(out).__name__, out]
+
+
+ENTRIES = [
+    Entry("ones", SECTION, "ones(shape)", "Tensor of ones of the given shape (a tuple).",
+          reference=lambda shape: np.ones(shape), inputs=lambda: st.tuples(shapes()),
+          call=lambda b, shape: b.numpy(b.d2l.ones(shape)), tol=EXACT),
+    Entry("zeros", SECTION, "zeros(shape)", "Tensor of zeros of the given shape (a tuple).",
+          reference=lambda shape: np.zeros(shape), inputs=lambda: st.tuples(shapes()),
+          call=lambda b, shape: b.numpy(b.d2l.zeros(shape)), tol=EXACT),
+    Entry("arange", SECTION, "arange(start, stop, step)",
+          "Evenly spaced values in [start, stop); int arguments (dtype differs per framework).",
+          reference=lambda a, b, s: np.arange(a, b, s),
+          inputs=lambda: st.tuples(st.integers(-20, 20), st.integers(-20, 20),
+                                   st.integers(1, 5)).filter(lambda t: t[0] < t[1]),
+          call=lambda b, a, stop, s: b.numpy(b.d2l.arange(a, stop, s)), tol=EXACT),
+    Entry("meshgrid", SECTION, "meshgrid(x, y)",
+          "Coordinate grids with NumPy's 'xy' indexing: both outputs have shape "
+          "(len(y), len(x)); the first varies along columns. (PyTorch's native default is "
+          "'ij'; the alias passes 'xy'.)",
+          reference=lambda x, y: np.stack(np.meshgrid(x, y)),
+          inputs=lambda: st.tuples(arrays(max_dims=1), arrays(max_dims=1)),
+          call=lambda b, x, y: np.stack([b.numpy(g) for g in
+                                         b.d2l.meshgrid(b.tensor(x), b.tensor(y))]),
+          tol=EXACT),
+    _unary("sin", np.sin), _unary("sinh", np.sinh, tol=Tol(1e-5, 1e-4)), _unary("cos", np.cos),
+    _unary("cosh", np.cosh, tol=Tol(1e-5, 1e-4)), _unary("tanh", np.tanh),
+    _unary("exp", np.exp, tol=Tol(1e-5, 1e-4)), _unary("log", np.log, lo=1e-3, hi=100.0),
+    _unary("abs", np.abs),
+    Entry("linspace", SECTION, "linspace(start, stop, num)",
+          "`num` evenly spaced values from start to stop, both included.",
+          reference=lambda a, b, n: np.linspace(a, b, n),
+          inputs=lambda: st.tuples(floats(-10, 10), floats(-10, 10), st.integers(2, 20)),
+          call=lambda b, start, stop, n: b.numpy(b.d2l.linspace(start, stop, n)),
+          tol=Tol(1e-5, 1e-5)),
+    Entry("tensor", SECTION, "tensor(data, dtype=None)",
+          "A tensor from (nested) Python lists; default dtypes differ (values are equal).",
+          reference=lambda x: np.asarray(x, np.float32),
+          inputs=lambda: st.tuples(arrays(max_dims=2).map(lambda a: a.tolist())),
+          call=lambda b, data: b.numpy(b.d2l.tensor(data)), tol=EXACT),
+    Entry("normal", SECTION, "normal(mean, std, size)",
+          "Gaussian samples of shape `size` (the TensorFlow alias takes this order too).",
+          probe=_normal_probe, expect=lambda: [[4000], 1.5, 2.0], tol=Tol(0.0, 0.15)),
+    Entry("rand", SECTION, "rand(*dims)", "Uniform samples in [0, 1) of shape dims.",
+          probe=_rand_probe, expect=lambda: [[2000, 3], True, 0.5], tol=Tol(0.0, 0.03)),
+    Entry("matmul", SECTION, "matmul(a, b)",
+          "Matrix product of 1-D or 2-D operands (1-D act as vectors, as in NumPy's dot).",
+          reference=np.dot, inputs=matrices_for_product,
+          call=lambda b, x, y: b.numpy(b.d2l.matmul(b.tensor(x), b.tensor(y))),
+          tol=Tol(1e-5, 1e-5),
+          rejects=(Reject("inner dimensions differ",
+                          lambda b: (b.tensor(np.ones((2, 3), "f")),
+                                     b.tensor(np.ones((2, 3), "f"))), Exception),)),
+    Entry("int32", SECTION, "int32", "The framework's int32 dtype (used with astype).",
+          probe=_dtype_probe, expect=lambda: ["int32", [1, -2], "float32"], tol=EXACT),
+    Entry("float32", SECTION, "float32", "The framework's float32 dtype (used with astype).",
+          probe=_dtype_probe, expect=lambda: ["int32", [1, -2], "float32"], tol=EXACT),
+    Entry("concat", SECTION, "concat(tensors, axis=0)", "Join tensors along an existing axis.",
+          reference=lambda xs, axis: np.concatenate(xs, axis=axis),
+          inputs=lambda: same_shape_arrays(), call=_call_list("concat"), tol=EXACT),
+    Entry("stack", SECTION, "stack(tensors, axis=0)", "Join tensors along a new axis.",
+          reference=lambda xs, axis: np.stack(xs, axis=axis),
+          inputs=lambda: same_shape_arrays(), call=_call_list("stack"), tol=EXACT),
+    Entry("eye", SECTION, "eye(n)", "The n x n identity matrix.",
+          reference=lambda n: np.eye(n), inputs=lambda: st.tuples(st.integers(1, 8)),
+          call=lambda b, n: b.numpy(b.d2l.eye(n)), tol=EXACT),
+    Entry("numpy", SECTION, "numpy(x)",
+          "A NumPy ndarray copy of x (PyTorch: detached and moved to the CPU).",
+          probe=_numpy_probe,
+          expect=lambda: ["ndarray", np.arange(6, dtype=np.float32).reshape(2, 3)], tol=EXACT),
+    Entry("size", SECTION, "size(x)", "Number of elements as a Python int.",
+          reference=lambda x: x.size, inputs=lambda: st.tuples(arrays()),
+          call=lambda b, x: _python_int(b.d2l.size(b.tensor(x))), tol=EXACT),
+    Entry("reshape", SECTION, "reshape(x, shape) | reshape(x, *shape)",
+          "x with a new shape, given as one tuple or as separate ints.",
+          reference=lambda x, shape: np.stack([x.reshape(shape)] * 2),
+          inputs=reshapes,
+          call=lambda b, x, shape: np.stack([b.numpy(b.d2l.reshape(b.tensor(x), shape)),
+                                             b.numpy(b.d2l.reshape(b.tensor(x), *shape))]),
+          tol=EXACT),
+    Entry("to", SECTION, "to(x, device)", "A copy of x on the given device (here the CPU).",
+          probe=_to_probe, expect=lambda: np.arange(6, dtype=np.float32).reshape(2, 3),
+          tol=EXACT),
+    Entry("reduce_sum", SECTION, "reduce_sum(x, axis=None)",
+          "Sum of all elements (0-d result) or along `axis`.",
+          reference=lambda x, axis: np.sum(x.astype(np.float64), axis=axis),
+          inputs=array_and_axis,
+          call=lambda b, x, axis: b.numpy(b.d2l.reduce_sum(b.tensor(x), axis=axis)),
+          tol=Tol(1e-5, 1e-4)),
+    Entry("argmax", SECTION, "argmax(x, axis=None)",
+          "Index of the largest element of the flattened tensor (axis None) or along `axis` "
+          "(the TensorFlow alias flattens too; tf.argmax alone would use axis 0).",
+          reference=lambda x, axis: np.argmax(x, axis=axis),
+          inputs=lambda: array_and_axis(unique=True),
+          call=lambda b, x, axis: b.numpy(b.d2l.argmax(b.tensor(x), axis=axis)), tol=EXACT),
+    Entry("astype", SECTION, "astype(x, dtype)",
+          "x cast to dtype; float to int32 truncates toward zero.",
+          reference=lambda x: x.astype(np.int32), inputs=lambda: st.tuples(arrays()),
+          call=lambda b, x: b.numpy(b.d2l.astype(b.tensor(x), b.d2l.int32)), tol=EXACT),
+    Entry("transpose", SECTION, "transpose(x)",
+          "x with all axes reversed (the matrix transpose of a 2-D tensor).",
+          reference=lambda x: x.T, inputs=lambda: st.tuples(arrays(max_dims=2)),
+          call=lambda b, x: b.numpy(b.d2l.transpose(b.tensor(x))), tol=EXACT),
+]
+
+
+def _python_int(n):
+    if not isinstance(n, int):
+        raise TypeError(f"size must return a Python int, got {type(n).__name__}")
+    return n

@@ -1,0 +1,114 @@
+"""A small adapter per framework: NumPy in, framework tensors out, and back.
+
+The spec and the tests talk to every framework through `Backend`, so one test body serves
+MXNet, PyTorch and TensorFlow. Frameworks are imported lazily, and always MXNet before
+TensorFlow: importing TensorFlow first and MXNet second crashes the process (segmentation
+fault seen with TensorFlow 2.17 and MXNet 1.9.1).
+"""
+
+import functools
+import importlib
+import importlib.util
+import os
+
+import numpy as np
+
+from d2l.common.tensors import to_numpy
+
+ORDER = ("mxnet", "torch", "tensorflow")
+
+
+class Backend:
+    """One framework as the spec sees it. Images are NCHW in the spec (`images` converts)."""
+
+    def __init__(self, name):
+        if name not in ORDER:
+            raise ValueError(f"Backend: name must be one of {ORDER}, got {name!r}")
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+    @functools.cached_property
+    def d2l(self):
+        """The backend module `d2l.<name>`."""
+        return importlib.import_module(f"d2l.{self.name}")
+
+    @functools.cached_property
+    def fw(self):
+        """The framework itself: mxnet, torch or tensorflow."""
+        return importlib.import_module(self.name)
+
+    @property
+    def channels_last(self):
+        return self.name == "tensorflow"
+
+    def tensor(self, a, dtype=None):
+        """A framework tensor holding a copy of the NumPy array `a` (dtype preserved)."""
+        a = np.array(a, dtype=dtype)
+        if self.name == "mxnet":
+            return self.fw.np.array(a, dtype=a.dtype)
+        if self.name == "torch":
+            return self.fw.from_numpy(np.ascontiguousarray(a))
+        return self.fw.constant(a)
+
+    def param(self, a):
+        """A trainable parameter initialised from `a` (float32)."""
+        a = np.asarray(a, dtype=np.float32)
+        if self.name == "mxnet":
+            p = self.fw.np.array(a)
+            p.attach_grad()
+            return p
+        if self.name == "torch":
+            return self.fw.tensor(a, requires_grad=True)
+        return self.fw.Variable(a)
+
+    def labels(self, y):
+        """Class ids in the framework's label dtype (int32 for MXNet/TensorFlow, int64 torch)."""
+        return self.tensor(np.asarray(y), "int64" if self.name == "torch" else "int32")
+
+    def images(self, x):
+        """NCHW images (NumPy) as a tensor in the framework's layout (NHWC for TensorFlow)."""
+        x = np.asarray(x, dtype=np.float32)
+        return self.tensor(x.transpose(0, 2, 3, 1) if self.channels_last else x)
+
+    def from_images(self, t):
+        """A framework image batch back as NCHW NumPy."""
+        x = self.numpy(t)
+        return x.transpose(0, 3, 1, 2) if self.channels_last else x
+
+    @staticmethod
+    def numpy(t):
+        return to_numpy(t)
+
+    @property
+    def cpu(self):
+        """The framework's CPU device object."""
+        if self.name == "mxnet":
+            return self.fw.cpu()
+        if self.name == "torch":
+            return self.fw.device("cpu")
+        return "/CPU:0"
+
+    def dtype_name(self, t):
+        """The dtype of a tensor as a NumPy-style name ('float32', 'int64', ...)."""
+        return np.dtype(self.numpy(t).dtype).name
+
+
+def installed():
+    """Names of the frameworks importable here, in safe import order."""
+    return [n for n in ORDER if importlib.util.find_spec(n) is not None]
+
+
+def active():
+    """The backends under test: `$D2L_TEST_BACKENDS` (comma-separated) or all installed ones,
+    imported in safe order."""
+    wanted = os.environ.get("D2L_TEST_BACKENDS")
+    names = [n.strip() for n in wanted.split(",")] if wanted else installed()
+    unknown = set(names) - set(ORDER)
+    if unknown:
+        raise ValueError(f"D2L_TEST_BACKENDS names unknown frameworks {sorted(unknown)}")
+    backends = [Backend(n) for n in ORDER if n in names]
+    for b in backends:
+        b.d2l  # noqa: B018  (import now, in order)
+    return backends

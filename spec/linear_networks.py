@@ -1,0 +1,509 @@
+"""Chapter 3, Linear Neural Networks: spec entries of sections 3.1-3.7."""
+
+import numpy as np
+from hypothesis import strategies as st
+
+from d2l.common.fashion_mnist import FASHION_MNIST_LABELS
+
+from . import canonical, reference, support
+from .entry import EXACT, Entry, Reject, Tol
+from .strategies import arrays, floats
+from .preliminaries import _lines, _plt
+
+# ---------------------------------------------------------------- 3.1 Timer
+
+
+def _timer_call(b, times):
+    timer = b.d2l.Timer()
+    elapsed = timer.stop()
+    if not (isinstance(elapsed, float) and elapsed >= 0 and timer.times == [elapsed]):
+        raise AssertionError(f"Timer.stop must record and return the elapsed seconds, "
+                             f"got {elapsed!r} and times {timer.times!r}")
+    timer.times = list(times)
+    return [timer.avg(), timer.sum(), timer.cumsum()]
+
+
+# ---------------------------------------------------------------- 3.2 from scratch
+
+
+def _synthetic_probe(b):
+    X, y = b.d2l.synthetic_data(b.tensor(np.array([2, -3.4], np.float32)), 4.2, 2000)
+    Xn, yn = b.numpy(X), b.numpy(y)
+    design = np.hstack([Xn, np.ones((len(Xn), 1))])
+    fit, *_ = np.linalg.lstsq(design, yn[:, 0], rcond=None)
+    noise = float((yn[:, 0] - design @ fit).std())
+    return [list(Xn.shape), list(yn.shape), b.dtype_name(X), fit.tolist(),
+            float(Xn.mean()), float(Xn.std()), noise]
+
+
+@st.composite
+def _linreg_inputs(draw):
+    n, d = draw(st.integers(1, 6)), draw(st.integers(1, 4))
+    w_shape = draw(st.sampled_from([(d, 1), (d,)]))
+    return draw(arrays((n, d), -3, 3)), draw(arrays(w_shape, -3, 3)), draw(floats(-3, 3))
+
+
+@st.composite
+def _loss_inputs(draw):
+    n = draw(st.integers(1, 8))
+    y_shape = draw(st.sampled_from([(n,), (n, 1)]))
+    return draw(arrays((n, 1), -5, 5)), draw(arrays(y_shape, -5, 5))
+
+
+@st.composite
+def _sgd_inputs(draw):
+    shapes = draw(st.lists(st.sampled_from([(2,), (3, 1), (2, 2)]), min_size=1, max_size=3))
+    params = [draw(arrays(s, -3, 3)) for s in shapes]
+    grads = [draw(arrays(s, -3, 3)) for s in shapes]
+    return params, grads, draw(floats(0.001, 1.0)), draw(st.integers(1, 64))
+
+
+def _sgd_reference(params, grads, lr, batch_size):
+    return [p - np.float32(lr) * g / batch_size for p, g in zip(params, grads)]
+
+
+def _with_grads(b, params, grads):
+    """Backend parameters holding `params` whose gradient buffers hold `grads`."""
+    ps = [b.param(p) for p in params]
+    if b.name == "mxnet":
+        for p, g in zip(ps, grads):
+            p.grad[:] = b.tensor(g)
+    elif b.name == "torch":
+        for p, g in zip(ps, grads):
+            p.grad = b.tensor(g)
+    return ps
+
+
+def _sgd_call(b, params, grads, lr, batch_size):
+    ps = _with_grads(b, params, grads)
+    if b.name == "tensorflow":
+        b.d2l.sgd(ps, [b.tensor(g) for g in grads], lr, batch_size)
+    else:
+        b.d2l.sgd(ps, lr, batch_size)
+    return [b.numpy(p) for p in ps]
+
+
+def _sgd_args(b, lr, batch_size):
+    ps = _with_grads(b, [np.ones(2, "f")], [np.ones(2, "f")])
+    if b.name == "tensorflow":
+        return ps, [b.tensor(np.ones(2, "f"))], lr, batch_size
+    return ps, lr, batch_size
+
+
+def _updater_call(b, params, grads, lr, batch_size):
+    ps = _with_grads(b, params, grads)
+    updater = b.d2l.Updater(ps, lr)
+    if b.name == "tensorflow":
+        updater(batch_size, [b.tensor(g) for g in grads])
+    else:
+        updater(batch_size)
+    return [b.numpy(p) for p in ps]
+
+
+# ---------------------------------------------------------------- 3.3 load_array
+
+
+@st.composite
+def _load_array_inputs(draw):
+    n = draw(st.integers(1, 30))
+    return (draw(arrays((n, draw(st.integers(1, 3))))), draw(arrays((n,))),
+            draw(st.integers(1, 12)))
+
+
+def _load_array_reference(X, y, batch_size):
+    return [X, y, -(-len(X) // batch_size)]
+
+
+def _load_array_call(b, X, y, batch_size):
+    batches = list(b.d2l.load_array((b.tensor(X), b.tensor(y)), batch_size, is_train=False))
+    return [np.concatenate([b.numpy(Xb) for Xb, _ in batches]),
+            np.concatenate([b.numpy(yb) for _, yb in batches]), len(batches)]
+
+
+def _load_array_shuffle_probe(b):
+    """is_train=True: each pass is a permutation of the examples, and passes differ."""
+    X = np.arange(40, dtype=np.float32).reshape(20, 2)
+    it = b.d2l.load_array((b.tensor(X), b.tensor(X[:, 0])), 6)
+    passes = [np.concatenate([b.numpy(yb) for _, yb in it]) for _ in range(3)]
+    pairs_kept = all(np.array_equal(b.numpy(Xb)[:, 0], b.numpy(yb)) for Xb, yb in it)
+    return [sorted(p.tolist()) == X[:, 0].tolist() for p in passes] + [
+        pairs_kept, any(not np.array_equal(passes[0], p) for p in passes[1:])]
+
+
+# ---------------------------------------------------------------- 3.5 Fashion-MNIST
+
+
+def _labels_call(b, ids):
+    return b.d2l.get_fashion_mnist_labels(b.tensor(np.asarray(ids, np.int32)))
+
+
+def _show_images_probe(b):
+    plt = _plt()
+    imgs = np.random.default_rng(0).uniform(0, 1, (5, 4, 6)).astype(np.float32)
+    axes = b.d2l.show_images([b.tensor(i) for i in imgs], 2, 3, titles=list("abcde"))
+    try:
+        shown = [np.asarray(ax.images[0].get_array()) for ax in axes[:5]]
+        return [len(axes), shown, [ax.get_title() for ax in axes],
+                [ax.get_xaxis().get_visible() for ax in axes[:5]],
+                list(axes[0].figure.get_size_inches())]
+    finally:
+        plt.close(axes[0].figure)
+
+
+def _show_images_expect():
+    imgs = np.random.default_rng(0).uniform(0, 1, (5, 4, 6)).astype(np.float32)
+    return [6, list(imgs), list("abcde") + [""], [False] * 5, [4.5, 3.0]]
+
+
+def _fashion_mnist_probe(b, resize=None):
+    """First test batch (unshuffled), one shuffled training pass, and shapes/dtypes."""
+    with support.fashion_mnist_files(n_train=50, n_test=30) as (train, _):
+        train_iter, test_iter = b.d2l.load_data_fashion_mnist(8, resize=resize)
+        X, y = next(iter(test_iter))
+        seen = [b.numpy(yb) for _, yb in train_iter]
+        return [b.from_images(X), b.numpy(y).astype(np.int64),
+                b.dtype_name(X), b.dtype_name(y) in ("int32", "int64"),
+                sorted(np.concatenate(seen).tolist()) == sorted(train[1].tolist()),
+                len(list(test_iter))]
+
+
+def _fashion_mnist_expect(resize=None):
+    images, labels = support.synthetic_fashion_mnist(30, 1)
+    X = images[:8].astype(np.float32) / 255
+    if resize:
+        X = reference.bilinear_resize(X, resize)
+    return [X[:, None], labels[:8].astype(np.int64), "float32", True, True, 4]
+
+
+# ---------------------------------------------------------------- 3.6 softmax regression
+
+
+@st.composite
+def _accuracy_inputs(draw):
+    n, q = draw(st.integers(1, 10)), draw(st.integers(2, 5))
+    y_hat = draw(arrays((n, q), unique=True, lo=-100, hi=100))
+    return y_hat, draw(st.lists(st.integers(0, q - 1), min_size=n, max_size=n))
+
+
+def _accuracy_call(b, y_hat, y):
+    count = b.d2l.accuracy(b.tensor(y_hat), b.labels(y))
+    if not isinstance(count, float):
+        raise TypeError(f"accuracy must return a Python float, got {type(count).__name__}")
+    return count
+
+
+def _linear_net(b, W):
+    Wt = b.tensor(W)
+    return lambda X: b.d2l.matmul(b.d2l.reshape(X, (-1, W.shape[0])), Wt)
+
+
+def _eval_data(seed=0, n=37, d=5, q=4):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, d)).astype(np.float32), rng.integers(0, q, n),
+            rng.normal(size=(d, q)).astype(np.float32))
+
+
+def _evaluate_accuracy_probe(b):
+    X, y, W = _eval_data()
+    it = b.d2l.load_array((b.tensor(X), b.labels(y)), 8, is_train=False)
+    return b.d2l.evaluate_accuracy(_linear_net(b, W), it)
+
+
+def _evaluate_accuracy_expect():
+    X, y, W = _eval_data()
+    return reference.accuracy(X @ W, y) / len(y)
+
+
+def _accumulator_call(b, rows):
+    acc = b.d2l.Accumulator(3)
+    for row in rows:
+        acc.add(*[b.tensor(np.float32(v)) for v in row])
+    values = list(acc.data) + [acc[0], list(acc[1:])]
+    acc.reset()
+    return values + [acc.data]
+
+
+def _accumulator_reference(rows):
+    sums = [float(sum(np.float32(r[i]) for r in rows if len(r) > i)) for i in range(3)]
+    return sums + [sums[0], sums[1:], [0.0, 0.0, 0.0]]
+
+
+def _train_data(seed=0, n=48, q=3):
+    """Images (n, 1, 2, 3) with class structure, labels, and a 2-layer MLP's parameters."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, q, n)
+    centres = rng.normal(0, 1.5, (q, 6))
+    X = (centres[y] + rng.normal(0, 1, (n, 6))).reshape(n, 1, 2, 3).astype(np.float32)
+    return X, y, canonical.init_params([6, 5, q], seed)
+
+
+def _batches(X, y, batch_size=16):
+    return [(X[i:i + batch_size], y[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+
+
+def _train_epoch_probe(b, lr=0.3, num_epochs=3):
+    """The concise path: framework loss and SGD optimizer on a canonical-weight MLP."""
+    X, y, params = _train_data()
+    net = canonical.dense_stack(b, params)
+    it = b.d2l.load_array((b.images(X), b.labels(y)), 16, is_train=False)
+    loss = canonical.classification_loss(b)
+    updater = canonical.sgd_optimizer(b, net, lr)
+    history = [list(b.d2l.train_epoch_ch3(net, it, loss, updater)) for _ in range(num_epochs)]
+    return [history, b.d2l.export_params(net)]
+
+
+def _train_epoch_expect(lr=0.3, num_epochs=3):
+    X, y, params = _train_data()
+    history, final = reference.train_epochs(params, _batches(X, y), lr, num_epochs)
+    return [[list(h) for h in history], final]
+
+
+def _scratch_softmax_probe(b, lr=0.3, num_epochs=3):
+    """The from-scratch path of 3.6: softmax regression, own cross-entropy, d2l.Updater."""
+    X, y, _ = _train_data()
+    params = canonical.init_params([6, 3], 1)
+    d2l = b.d2l
+    W, bias = b.param(params["0.weight"]), b.param(params["0.bias"])
+
+    def net(X):
+        logits = d2l.matmul(d2l.reshape(X, (-1, 6)), W) + bias
+        e = d2l.exp(logits - d2l.reshape(_row_max(b, logits), (-1, 1)))
+        return e / d2l.reshape(d2l.reduce_sum(e, axis=1), (-1, 1))
+
+    def cross_entropy(y_hat, y):
+        return -d2l.log(_pick(b, y_hat, y))
+
+    it = d2l.load_array((b.images(X), b.labels(y)), 16, is_train=False)
+    updater = d2l.Updater([W, bias], lr)
+    history = [list(d2l.train_epoch_ch3(net, it, cross_entropy, updater))
+               for _ in range(num_epochs)]
+    return [history, {"0.weight": b.numpy(W), "0.bias": b.numpy(bias)}]
+
+
+def _row_max(b, t):
+    if b.name == "torch":
+        return b.fw.amax(t, dim=1)
+    return t.max(axis=1) if b.name == "mxnet" else b.fw.reduce_max(t, axis=1)
+
+
+def _pick(b, y_hat, y):
+    """y_hat[i, y[i]] for every row i."""
+    if b.name == "tensorflow":
+        return b.fw.gather(y_hat, y, axis=1, batch_dims=1)
+    rows = b.d2l.arange(y_hat.shape[0])
+    return y_hat[rows.astype("int32") if b.name == "mxnet" else rows, y]
+
+
+def _scratch_softmax_expect(lr=0.3, num_epochs=3):
+    X, y, _ = _train_data()
+    history, final = reference.train_epochs(canonical.init_params([6, 3], 1), _batches(X, y),
+                                            lr, num_epochs)
+    return [[list(h) for h in history], final]
+
+
+def _animator_probe(b):
+    plt = _plt()
+    animator = b.d2l.Animator(xlabel="epoch", xlim=[1, 3], legend=["a", "b"])
+    try:
+        for epoch in range(1, 4):
+            animator.add(epoch, (b.tensor(np.float32(epoch / 10)),
+                                 None if epoch < 3 else 0.5))
+        ax = animator.axes[0]
+        return [animator.X, animator.Y, _lines(ax), ax.get_xlabel(), list(ax.get_xlim()),
+                [t.get_text() for t in ax.get_legend().get_texts()]]
+    finally:
+        plt.close(animator.fig)
+
+
+def _animator_expect():
+    y = [float(np.float32(e / 10)) for e in (1, 2, 3)]
+    return [[[1.0, 2.0, 3.0], [3.0]], [y, [0.5]],
+            [[[1.0, 2.0, 3.0], y, "-", "#1f77b4"], [[3.0], [0.5], "--", "m"]],
+            "epoch", [1.0, 3.0], ["a", "b"]]
+
+
+def _train_ch3_probe(b):
+    """train_ch3 on separable data passes the book's quality assertions and plots 3 curves."""
+    plt = _plt()
+    X, y, _ = _train_data(n=96)
+    params = canonical.init_params([6, 3], 2)
+    net = canonical.dense_stack(b, params)
+    train = b.d2l.load_array((b.images(X), b.labels(y)), 16)
+    test = b.d2l.load_array((b.images(X), b.labels(y)), 16, is_train=False)
+    before = set(plt.get_fignums())
+    b.d2l.train_ch3(net, train, test, canonical.classification_loss(b), 4,
+                    canonical.sgd_optimizer(b, net, 0.5))
+    (fig_num,) = set(plt.get_fignums()) - before
+    ax = plt.figure(fig_num).axes[0]
+    try:
+        return [len(ax.get_lines()), [len(line.get_xdata()) for line in ax.get_lines()],
+                [t.get_text() for t in ax.get_legend().get_texts()], ax.get_xlabel()]
+    finally:
+        plt.close(fig_num)
+
+
+def _predict_probe(b):
+    plt = _plt()
+    rng = np.random.default_rng(3)
+    X = rng.uniform(0, 1, (8, 1, 28, 28)).astype(np.float32)
+    y = np.arange(8) % 10
+    W = rng.normal(size=(784, 10)).astype(np.float32)
+    it = b.d2l.load_array((b.images(X), b.labels(y)), 8, is_train=False)
+    before = set(plt.get_fignums())
+    b.d2l.predict_ch3(_linear_net(b, W), it, n=4)
+    (fig_num,) = set(plt.get_fignums()) - before
+    axes = plt.figure(fig_num).axes
+    try:
+        return [[ax.get_title() for ax in axes],
+                [np.asarray(ax.images[0].get_array()) for ax in axes]]
+    finally:
+        plt.close(fig_num)
+
+
+def _predict_expect():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(0, 1, (8, 1, 28, 28)).astype(np.float32)
+    y = np.arange(8) % 10
+    W = rng.normal(size=(784, 10)).astype(np.float32)
+    pred = (X.reshape(8, -1) @ W).argmax(axis=1)
+    titles = [FASHION_MNIST_LABELS[t] + "\n" + FASHION_MNIST_LABELS[p]
+              for t, p in zip(y, pred)]
+    return [titles[:4], list(X[:4, 0])]
+
+
+TRAIN_TOL = Tol(1e-4, 1e-5)
+
+ENTRIES = [
+    Entry("Timer", "3.1", "Timer()",
+          "Stopwatch: start() records the time, stop() appends and returns the elapsed "
+          "seconds; avg(), sum(), cumsum() (a list) over `times`.",
+          reference=lambda times: [float(np.mean(times)), float(np.sum(times)),
+                                   np.cumsum(times).tolist()],
+          inputs=lambda: st.tuples(st.lists(floats(0, 100), min_size=1, max_size=10)),
+          call=_timer_call, tol=Tol(1e-9, 1e-9)),
+    Entry("synthetic_data", "3.2", "synthetic_data(w, b, num_examples)",
+          "X ~ N(0, 1) of shape (n, len(w)); y = Xw + b + N(0, 0.01²) of shape (n, 1); "
+          "float32. Checked statistically: least squares recovers (w, b), X has mean 0 and "
+          "std 1, the residual std is 0.01.",
+          probe=_synthetic_probe,
+          expect=lambda: [[2000, 2], [2000, 1], "float32", [2.0, -3.4, 4.2], 0.0, 1.0, 0.01],
+          tol=Tol(0.0, 0.06),
+          rejects=(Reject("negative num_examples",
+                          lambda b: (b.tensor(np.ones(2, "f")), 1.0, -1),
+                          match="num_examples"),)),
+    Entry("linreg", "3.2", "linreg(X, w, b)", "X @ w + b (broadcast), no reshaping.",
+          reference=lambda X, w, bias: X @ w + np.float32(bias), inputs=_linreg_inputs,
+          call=lambda b, X, w, bias: b.numpy(b.d2l.linreg(b.tensor(X), b.tensor(w), bias)),
+          tol=Tol(1e-5, 1e-5),
+          rejects=(Reject("w rows differ from X features",
+                          lambda b: (b.tensor(np.ones((3, 2), "f")),
+                                     b.tensor(np.ones((3, 1), "f")), 0.0), match="w"),)),
+    Entry("squared_loss", "3.2", "squared_loss(y_hat, y)",
+          "(y_hat - reshape(y, y_hat.shape))² / 2, elementwise, no reduction.",
+          reference=lambda y_hat, y: (y_hat - y.reshape(y_hat.shape)) ** 2 / 2,
+          inputs=_loss_inputs,
+          call=lambda b, y_hat, y: b.numpy(b.d2l.squared_loss(b.tensor(y_hat), b.tensor(y))),
+          tol=Tol(1e-5, 1e-5),
+          rejects=(Reject("y and y_hat sizes differ",
+                          lambda b: (b.tensor(np.ones((3, 1), "f")), b.tensor(np.ones(4, "f"))),
+                          match="y_hat"),)),
+    Entry("sgd", "3.2",
+          "M, P: sgd(params, lr, batch_size) | T: sgd(params, grads, lr, batch_size)",
+          "In place: p -= lr * grad / batch_size (M/P read p.grad; P then zeroes it; T takes "
+          "the gradients).",
+          reference=_sgd_reference, inputs=_sgd_inputs, call=_sgd_call, tol=Tol(1e-6, 1e-6),
+          rejects=(Reject("lr <= 0", lambda b: _sgd_args(b, 0.0, 4), match="lr"),
+                   Reject("batch_size 0", lambda b: _sgd_args(b, 0.1, 0),
+                          match="batch_size"))),
+    Entry("Updater", "3.6",
+          "Updater(params, lr); M, P: updater(batch_size) | T: updater(batch_size, grads)",
+          "Keeps params and lr; calling it runs sgd. Upstream TensorFlow-only; here in all "
+          "three, each called the way its train_epoch_ch3 calls a custom updater.",
+          reference=_sgd_reference, inputs=_sgd_inputs, call=_updater_call,
+          tol=Tol(1e-6, 1e-6)),
+    Entry("load_array", "3.3", "load_array(data_arrays, batch_size, is_train=True)",
+          "Minibatches of a tuple of equally long arrays, last batch smaller; shuffled each "
+          "pass when is_train (TensorFlow: 1000-example shuffle buffer).",
+          reference=_load_array_reference, inputs=_load_array_inputs, call=_load_array_call,
+          tol=EXACT,
+          rejects=(Reject("arrays of different lengths",
+                          lambda b: ((b.tensor(np.ones((3, 2), "f")),
+                                      b.tensor(np.ones(4, "f"))), 2), match="data_arrays"),
+                   Reject("batch_size 0", lambda b: ((b.tensor(np.ones(3, "f")),), 0),
+                          match="batch_size"))),
+    Entry("load_array (shuffle)", "3.3", "load_array(..., is_train=True)",
+          "Every shuffled pass is a permutation of the examples, pairs stay together, "
+          "passes differ.", probe=_load_array_shuffle_probe,
+          expect=lambda: [True, True, True, True, True], tol=EXACT),
+    Entry("get_fashion_mnist_labels", "3.5", "get_fashion_mnist_labels(labels)",
+          "Text labels of class ids: t-shirt, trouser, pullover, dress, coat, sandal, shirt, "
+          "sneaker, bag, ankle boot.",
+          reference=lambda ids: [FASHION_MNIST_LABELS[i] for i in ids],
+          inputs=lambda: st.tuples(st.lists(st.integers(0, 9), max_size=12)),
+          call=_labels_call, tol=EXACT),
+    Entry("show_images", "3.5", "show_images(imgs, num_rows, num_cols, titles=None, scale=1.5)",
+          "num_rows x num_cols grid (figure size cols*scale x rows*scale), ticks hidden, "
+          "titles set; returns the flattened array of Axes.",
+          probe=_show_images_probe, expect=_show_images_expect, tol=EXACT,
+          rejects=(Reject("num_rows 0", lambda b: ([], 0, 2), match="num_rows"),)),
+    Entry("get_dataloader_workers", "3.5", "get_dataloader_workers()",
+          "Worker processes of the data loaders: 4 (MXNet: 0 on Windows; TensorFlow: "
+          "parallel map calls).",
+          probe=lambda b: b.d2l.get_dataloader_workers(), expect=lambda: 4, tol=EXACT),
+    Entry("load_data_fashion_mnist", "3.5", "load_data_fashion_mnist(batch_size, resize=None)",
+          "(train_iter, test_iter); X float32 in [0, 1], NCHW (TensorFlow NHWC), labels int; "
+          "train shuffled, test in file order; resize is bilinear (half-pixel, no "
+          "antialiasing). Served from IDX files on a loopback server.",
+          probe=_fashion_mnist_probe, expect=_fashion_mnist_expect, tol=Tol(0.0, 1e-6),
+          rejects=(Reject("batch_size 0", lambda b: (0,), match="batch_size"),
+                   Reject("resize 0", lambda b: (4,), kwargs=lambda b: {"resize": 0},
+                          match="resize"))),
+    Entry("load_data_fashion_mnist (resize)", "3.5", "load_data_fashion_mnist(8, resize=12)",
+          "Resized batches agree with the NumPy bilinear reference.",
+          probe=lambda b: _fashion_mnist_probe(b, 12),
+          expect=lambda: _fashion_mnist_expect(12), tol=Tol(0.0, 5e-6)),
+    Entry("accuracy", "3.6", "accuracy(y_hat, y)",
+          "Number of correct predictions (argmax over axis 1 when y_hat is 2-D with more than "
+          "one column) as a Python float.",
+          reference=lambda y_hat, y: reference.accuracy(y_hat, np.asarray(y)),
+          inputs=_accuracy_inputs, call=_accuracy_call, tol=EXACT,
+          rejects=(Reject("labels of another length",
+                          lambda b: (b.tensor(np.eye(3, dtype="f")), b.labels([0, 1])),
+                          match="y"),)),
+    Entry("evaluate_accuracy", "3.6", "evaluate_accuracy(net, data_iter)",
+          "Fraction of correct predictions over the whole iterator.",
+          probe=_evaluate_accuracy_probe, expect=_evaluate_accuracy_expect, tol=EXACT),
+    Entry("Accumulator", "3.6", "Accumulator(n)",
+          "n running float sums: add(*values) (extra values ignored, missing leave sums "
+          "unchanged), reset(), indexing, attribute data.",
+          reference=_accumulator_reference,
+          inputs=lambda: st.tuples(st.lists(st.lists(floats(-100, 100), max_size=4),
+                                            max_size=6)),
+          call=_accumulator_call, tol=Tol(1e-5, 1e-4)),
+    Entry("train_epoch_ch3", "3.6", "train_epoch_ch3(net, train_iter, loss, updater)",
+          "One epoch; returns (Σ loss / N, Σ correct / N). Checked with identical canonical "
+          "weights and batches against NumPy SGD on the mean cross-entropy: the framework "
+          "optimizer path (MLP) and the custom-updater path (scratch softmax regression).",
+          probe=_train_epoch_probe, expect=_train_epoch_expect, tol=TRAIN_TOL),
+    Entry("train_epoch_ch3 (scratch)", "3.6", "train_epoch_ch3(net, it, cross_entropy, Updater)",
+          "Softmax regression from scratch with d2l.Updater: same trajectory as NumPy.",
+          probe=_scratch_softmax_probe, expect=_scratch_softmax_expect, tol=TRAIN_TOL),
+    Entry("Animator", "3.6",
+          "Animator(xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None, "
+          "xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'), nrows=1, ncols=1, "
+          "figsize=(3.5, 2.5))",
+          "add(x, y) appends one point per curve (None skipped, tensors accepted), redraws "
+          "axes[0] with the formats and re-applies the axes configuration.",
+          probe=_animator_probe, expect=_animator_expect, tol=Tol(1e-7, 1e-7)),
+    Entry("train_ch3", "3.6", "train_ch3(net, train_iter, test_iter, loss, num_epochs, updater)",
+          "Trains num_epochs, plotting train loss/train acc/test acc per epoch; asserts "
+          "train loss < 0.5 and accuracies in (0.7, 1]. Returns None.",
+          probe=_train_ch3_probe,
+          expect=lambda: [3, [4, 4, 4], ["train loss", "train acc", "test acc"], "epoch"],
+          tol=EXACT,
+          rejects=(Reject("num_epochs 0", lambda b: (None, [], [], None, 0, None),
+                          match="num_epochs"),)),
+    Entry("predict_ch3", "3.6", "predict_ch3(net, test_iter, n=6)",
+          "Shows the first n images of the first test batch titled 'true\\npredicted'.",
+          probe=_predict_probe, expect=_predict_expect, tol=Tol(0.0, 1e-7)),
+]

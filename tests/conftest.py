@@ -1,0 +1,64 @@
+"""Shared fixtures: the backends under test, hypothesis profiles, the GPU marker.
+
+`$D2L_TEST_BACKENDS` (set by each tox env) names the frameworks under test; without it every
+installed framework is tested. Hypothesis profiles: `ci` (derandomized, the default when
+`$CI` is set), `dev` (the default otherwise), `thorough`; choose with `$HYPOTHESIS_PROFILE`.
+"""
+
+import os
+
+import matplotlib
+import pytest
+from hypothesis import HealthCheck, settings
+
+from spec import backends
+
+matplotlib.use("Agg")
+
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                     HealthCheck.data_too_large],
+               print_blob=True)
+settings.register_profile("ci", max_examples=25, derandomize=True, **_common)
+settings.register_profile("dev", max_examples=10, **_common)
+settings.register_profile("thorough", max_examples=300, **_common)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI")
+                                     else "dev"))
+
+ACTIVE = backends.active()
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", ACTIVE, ids=[b.name for b in ACTIVE])
+
+
+@pytest.fixture
+def all_backends():
+    """Every backend under test; cross-framework tests need at least two."""
+    if len(ACTIVE) < 2:
+        pytest.skip("cross-framework test: needs two or more frameworks (tox -e cross)")
+    return ACTIVE
+
+
+def _has_cuda():
+    for b in ACTIVE:
+        if b.name == "torch" and b.fw.cuda.is_available():
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    if _has_cuda():
+        return
+    skip = pytest.mark.skip(reason="no CUDA device (runs on a machine with a GPU and PyTorch)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
