@@ -228,39 +228,62 @@ def _accumulator_reference(rows):
     return sums + [sums[0], sums[1:], [0.0, 0.0, 0.0]]
 
 
-def _train_data(seed=0, n=48, q=3):
-    """Images (n, 1, 2, 3) with class structure, labels, and a 2-layer MLP's parameters."""
+def _train_data(seed=0, n=48, q=3, spread=1.5):
+    """Images (n, 1, 2, 3) with class structure around q centres, and their labels."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, q, n)
-    centres = rng.normal(0, 1.5, (q, 6))
+    centres = rng.normal(0, spread, (q, 6))
     X = (centres[y] + rng.normal(0, 1, (n, 6))).reshape(n, 1, 2, 3).astype(np.float32)
-    return X, y, canonical.init_params([6, 5, q], seed)
+    return X, y
+
+
+def _regression_targets(X, seed=0):
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=(6, 1))
+    return (X.reshape(len(X), -1) @ w + rng.normal(0, 0.1, (len(X), 1))).astype(np.float32)
 
 
 def _batches(X, y, batch_size=16):
     return [(X[i:i + batch_size], y[i:i + batch_size]) for i in range(0, len(X), batch_size)]
 
 
-def _train_epoch_probe(b, lr=0.3, num_epochs=3):
-    """The concise path: framework loss and SGD optimizer on a canonical-weight MLP."""
-    X, y, params = _train_data()
-    net = canonical.dense_stack(b, params)
-    it = b.d2l.load_array((b.images(X), b.labels(y)), 16, is_train=False)
-    loss = canonical.classification_loss(b)
-    updater = canonical.sgd_optimizer(b, net, lr)
-    history = [list(b.d2l.train_epoch_ch3(net, it, loss, updater)) for _ in range(num_epochs)]
-    return [history, b.d2l.export_params(net)]
+# The chapter 3-4 models from identical canonical weights: linear regression (3.3, squared
+# loss), softmax regression (3.7) and an MLP (4.3), trained with the framework's optimizer.
+MODELS = {"linear regression": ([6, 1], "squared"), "softmax regression": ([6, 3], "cross_entropy"),
+          "mlp": ([6, 5, 3], "cross_entropy")}
 
 
-def _train_epoch_expect(lr=0.3, num_epochs=3):
-    X, y, params = _train_data()
-    history, final = reference.train_epochs(params, _batches(X, y), lr, num_epochs)
-    return [[list(h) for h in history], final]
+def _train_epoch_check(model, lr=0.3, num_epochs=3):
+    """The probe and expectation of train_epoch_ch3 for one of MODELS."""
+    sizes, loss_kind = MODELS[model]
+
+    def probe(b):
+        X, y = _train_data()
+        net = canonical.dense_stack(b, canonical.init_params(sizes))
+        if loss_kind == "squared":
+            labels, loss = b.tensor(_regression_targets(X)), b.d2l.squared_loss
+        else:
+            labels, loss = b.labels(y), canonical.classification_loss(b)
+        it = b.d2l.load_array((b.images(X), labels), 16, is_train=False)
+        updater = canonical.sgd_optimizer(b, net, lr)
+        history = [list(b.d2l.train_epoch_ch3(net, it, loss, updater))
+                   for _ in range(num_epochs)]
+        return [history, b.d2l.export_params(net)]
+
+    def expect():
+        X, y = _train_data()
+        targets = _regression_targets(X) if loss_kind == "squared" else y
+        history, final = reference.train_epochs(
+            canonical.init_params(sizes), _batches(X, targets), lr, num_epochs,
+            "squared" if loss_kind == "squared" else "cross_entropy")
+        return [[list(h) for h in history], final]
+
+    return {"probe": probe, "expect": expect}
 
 
 def _scratch_softmax_probe(b, lr=0.3, num_epochs=3):
     """The from-scratch path of 3.6: softmax regression, own cross-entropy, d2l.Updater."""
-    X, y, _ = _train_data()
+    X, y = _train_data()
     params = canonical.init_params([6, 3], 1)
     d2l = b.d2l
     W, bias = b.param(params["0.weight"]), b.param(params["0.bias"])
@@ -295,7 +318,7 @@ def _pick(b, y_hat, y):
 
 
 def _scratch_softmax_expect(lr=0.3, num_epochs=3):
-    X, y, _ = _train_data()
+    X, y = _train_data()
     history, final = reference.train_epochs(canonical.init_params([6, 3], 1), _batches(X, y),
                                             lr, num_epochs)
     return [[list(h) for h in history], final]
@@ -325,7 +348,7 @@ def _animator_expect():
 def _train_ch3_probe(b):
     """train_ch3 on separable data passes the book's quality assertions and plots 3 curves."""
     plt = _plt()
-    X, y, _ = _train_data(n=96)
+    X, y = _train_data(n=96, spread=3.0)
     params = canonical.init_params([6, 3], 2)
     net = canonical.dense_stack(b, params)
     train = b.d2l.load_array((b.images(X), b.labels(y)), 16)
@@ -480,11 +503,11 @@ ENTRIES = [
           inputs=lambda: st.tuples(st.lists(st.lists(floats(-100, 100), max_size=4),
                                             max_size=6)),
           call=_accumulator_call, tol=Tol(1e-5, 1e-4)),
-    Entry("train_epoch_ch3", "3.6", "train_epoch_ch3(net, train_iter, loss, updater)",
-          "One epoch; returns (Σ loss / N, Σ correct / N). Checked with identical canonical "
-          "weights and batches against NumPy SGD on the mean cross-entropy: the framework "
-          "optimizer path (MLP) and the custom-updater path (scratch softmax regression).",
-          probe=_train_epoch_probe, expect=_train_epoch_expect, tol=TRAIN_TOL),
+    *[Entry(f"train_epoch_ch3 ({model})", "3.6",
+            "train_epoch_ch3(net, train_iter, loss, updater)",
+            "One epoch; returns (Σ loss / N, Σ correct / N). From identical canonical weights "
+            "and batches, the framework-optimizer path follows NumPy SGD on the batch-mean "
+            "loss.", **_train_epoch_check(model), tol=TRAIN_TOL) for model in MODELS],
     Entry("train_epoch_ch3 (scratch)", "3.6", "train_epoch_ch3(net, it, cross_entropy, Updater)",
           "Softmax regression from scratch with d2l.Updater: same trajectory as NumPy.",
           probe=_scratch_softmax_probe, expect=_scratch_softmax_expect, tol=TRAIN_TOL),

@@ -36,18 +36,31 @@ def cross_entropy(logits, y):
     return -np.log(p[np.arange(len(y)), y])
 
 
-def accuracy(logits, y):
-    """Number of correct argmax predictions."""
-    return float((np.argmax(logits, axis=1) == y).sum())
+def accuracy(y_hat, y):
+    """Number of correct predictions: argmax over axis 1 when y_hat has several columns,
+    else y_hat itself compared with y."""
+    y = np.asarray(y)
+    if y_hat.ndim > 1 and y_hat.shape[1] > 1:
+        y_hat = np.argmax(y_hat, axis=1)
+    return float((y_hat.astype(y.dtype) == y).sum())
 
 
-def sgd_step(params, X, y, lr):
-    """One SGD step on the mean cross-entropy of a batch; returns new params and the
-    per-example losses and logits before the step."""
+def squared(out, y):
+    """Per-example half squared error (y reshaped to the output)."""
+    return ((out - np.reshape(y, out.shape)) ** 2 / 2).sum(axis=1)
+
+
+def sgd_step(params, X, y, lr, loss="cross_entropy"):
+    """One SGD step on the batch mean of `loss` ('cross_entropy' of integer labels or
+    'squared'); returns new params and the per-example losses and outputs before the step."""
     logits, inputs = forward(params, X)
-    losses = cross_entropy(logits, y)
-    grad = softmax(logits)
-    grad[np.arange(len(y)), y] -= 1
+    if loss == "cross_entropy":
+        losses = cross_entropy(logits, y)
+        grad = softmax(logits)
+        grad[np.arange(len(y)), y] -= 1
+    else:
+        losses = squared(logits, y)
+        grad = logits - np.reshape(y, logits.shape)
     grad /= len(y)
     new = dict(params)
     for k in reversed(range(n_dense(params))):
@@ -59,15 +72,15 @@ def sgd_step(params, X, y, lr):
     return new, losses, logits
 
 
-def train_epochs(params, batches, lr, num_epochs):
-    """What `train_epoch_ch3` returns per epoch with SGD on the mean cross-entropy:
+def train_epochs(params, batches, lr, num_epochs, loss="cross_entropy"):
+    """What `train_epoch_ch3` returns per epoch with SGD on the batch-mean `loss`:
     a list of (mean loss, mean accuracy), and the final params."""
     params = {k: np.asarray(v, np.float64) for k, v in params.items()}
     history = []
     for _ in range(num_epochs):
         loss_sum = correct = count = 0.0
         for X, y in batches:
-            params, losses, logits = sgd_step(params, X, y, lr)
+            params, losses, logits = sgd_step(params, X, y, lr, loss)
             loss_sum += losses.sum()
             correct += accuracy(logits, y)
             count += len(y)

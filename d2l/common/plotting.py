@@ -55,7 +55,7 @@ def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
 
 
 def _has_one_axis(X):
-    return (hasattr(X, "ndim") and X.ndim == 1) or (
+    return (hasattr(X, "shape") and len(X.shape) == 1) or (
         isinstance(X, list) and not hasattr(X[0], "__len__")
     )
 

@@ -138,20 +138,25 @@ def _forward(net, X):
 def train_epoch_ch3(net, train_iter, loss, updater):
     """One epoch; returns (mean loss, mean accuracy) over the examples.
 
-    `updater` is a Keras optimizer (applied to `net.trainable_variables`) or a callable with a
-    `params` attribute taking (batch_size, grads), e.g. `Updater`.
+    `updater` is a Keras optimizer (stepping on the batch-mean loss over
+    `net.trainable_variables`) or a callable with a `params` attribute taking
+    (batch_size, grads of the summed loss), e.g. `Updater`.
     """
     metric = Accumulator(3)
     keras_loss = isinstance(loss, keras.losses.Loss)
+    uses_optimizer = isinstance(updater, keras.optimizers.Optimizer)
     for X, y in train_iter:
         with tf.GradientTape() as tape:
             y_hat = _forward(net, X)
             l = loss(y, y_hat) if keras_loss else loss(y_hat, y)
-        if isinstance(updater, keras.optimizers.Optimizer):
+            # Optimizers step on the batch mean, as Gluon's Trainer and torch.optim do; a
+            # custom updater gets the gradients of the sum and divides by the batch size.
+            objective = tf.reduce_mean(l) if uses_optimizer else tf.reduce_sum(l)
+        if uses_optimizer:
             params = net.trainable_variables
-            updater.apply_gradients(zip(tape.gradient(l, params), params))
+            updater.apply_gradients(zip(tape.gradient(objective, params), params))
         else:
-            updater(X.shape[0], tape.gradient(l, updater.params))
+            updater(X.shape[0], tape.gradient(objective, updater.params))
         loss_sum = float(l) * size(y) if keras_loss else float(tf.reduce_sum(l))
         metric.add(loss_sum, accuracy(y_hat, y), size(y))
     return metric[0] / metric[2], metric[1] / metric[2]
