@@ -49,7 +49,7 @@ def _dtype_probe(b):
 
 def _to_probe(b):
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
-    return b.numpy(b.d2l.to(b.tensor(x), b.cpu))
+    return b.numpy(b.d2l.to(b.tensor(x), b.device))
 
 
 def _numpy_probe(b):
@@ -135,7 +135,7 @@ ENTRIES = [
           call=lambda b, x, shape: np.stack([b.numpy(b.d2l.reshape(b.tensor(x), shape)),
                                              b.numpy(b.d2l.reshape(b.tensor(x), *shape))]),
           tol=EXACT),
-    Entry("to", SECTION, "to(x, device)", "A copy of x on the given device (here the CPU).",
+    Entry("to", SECTION, "to(x, device)", "A copy of x on the given device.",
           probe=_to_probe, expect=lambda: np.arange(6, dtype=np.float32).reshape(2, 3),
           tol=EXACT),
     Entry("reduce_sum", SECTION, "reduce_sum(x, axis=None)",

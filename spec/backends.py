@@ -19,15 +19,35 @@ ORDER = ("mxnet", "torch", "tensorflow")
 
 
 class Backend:
-    """One framework as the spec sees it. Images are NCHW in the spec (`images` converts)."""
+    """One framework as the spec sees it, on the CPU or (`gpu=True`) on its first GPU.
 
-    def __init__(self, name):
+    Images are NCHW in the spec (`images` converts to the framework's layout).
+    """
+
+    def __init__(self, name, gpu=False):
         if name not in ORDER:
             raise ValueError(f"Backend: name must be one of {ORDER}, got {name!r}")
-        self.name = name
+        self.name, self.gpu = name, gpu
 
     def __repr__(self):
-        return self.name
+        return f"{self.name}-gpu" if self.gpu else self.name
+
+    @property
+    def device(self):
+        """The device tensors are made on: a framework device object (TensorFlow: a name)."""
+        if self.name == "mxnet":
+            return self.fw.gpu(0) if self.gpu else self.fw.cpu()
+        if self.name == "torch":
+            return self.fw.device("cuda:0" if self.gpu else "cpu")
+        return "/GPU:0" if self.gpu else "/CPU:0"
+
+    def has_gpu(self):
+        """Whether this framework sees a GPU here."""
+        if self.name == "mxnet":
+            return self.fw.context.num_gpus() > 0
+        if self.name == "torch":
+            return self.fw.cuda.is_available()
+        return bool(self.fw.config.list_physical_devices("GPU"))
 
     @functools.cached_property
     def d2l(self):
@@ -47,21 +67,23 @@ class Backend:
         """A framework tensor holding a copy of the NumPy array `a` (dtype preserved)."""
         a = np.array(a, dtype=dtype)
         if self.name == "mxnet":
-            return self.fw.np.array(a, dtype=a.dtype)
+            return self.fw.np.array(a, dtype=a.dtype, ctx=self.device)
         if self.name == "torch":
-            return self.fw.from_numpy(np.ascontiguousarray(a))
-        return self.fw.constant(a)
+            return self.fw.from_numpy(np.ascontiguousarray(a)).to(self.device)
+        with self.fw.device(self.device):
+            return self.fw.identity(self.fw.constant(a))
 
     def param(self, a):
         """A trainable parameter initialised from `a` (float32)."""
         a = np.asarray(a, dtype=np.float32)
         if self.name == "mxnet":
-            p = self.fw.np.array(a)
+            p = self.fw.np.array(a, ctx=self.device)
             p.attach_grad()
             return p
         if self.name == "torch":
-            return self.fw.tensor(a, requires_grad=True)
-        return self.fw.Variable(a)
+            return self.fw.tensor(a, requires_grad=True, device=self.device)
+        with self.fw.device(self.device):
+            return self.fw.Variable(a)
 
     def labels(self, y):
         """Class ids in the framework's label dtype (int32 for MXNet/TensorFlow, int64 torch)."""
@@ -80,15 +102,6 @@ class Backend:
     @staticmethod
     def numpy(t):
         return to_numpy(t)
-
-    @property
-    def cpu(self):
-        """The framework's CPU device object."""
-        if self.name == "mxnet":
-            return self.fw.cpu()
-        if self.name == "torch":
-            return self.fw.device("cpu")
-        return "/CPU:0"
 
     def dtype_name(self, t):
         """The dtype of a tensor as a NumPy-style name ('float32', 'int64', ...)."""

@@ -22,7 +22,8 @@ def init_params(sizes, seed=0):
 
 
 def dense_stack(backend, params):
-    """Flatten -> Dense (ReLU) -> ... -> Dense in `backend`, loaded with `params`.
+    """Flatten -> Dense (ReLU) -> ... -> Dense in `backend` (on its device), loaded with
+    `params`.
 
     One layer is the concise softmax regression of section 3.7 (or linear regression of 3.3
     with one output); two or more layers are the MLP of section 4.3.
@@ -38,20 +39,24 @@ def dense_stack(backend, params):
             if k < len(widths) - 1:
                 layers.append(nn.ReLU())
             n_in = width
-        net = nn.Sequential(*layers)
+        net = nn.Sequential(*layers).to(backend.device)
     elif backend.name == "mxnet":
         from mxnet.gluon import nn
 
         net = nn.Sequential()
         for k, width in enumerate(widths):
             net.add(nn.Dense(width, activation="relu" if k < len(widths) - 1 else None))
-        net.initialize()
+        net.initialize(ctx=backend.device)
     else:
         import keras
+        import tensorflow as tf
 
-        net = keras.Sequential([keras.layers.Flatten()] + [
-            keras.layers.Dense(width, activation="relu" if k < len(widths) - 1 else None)
-            for k, width in enumerate(widths)])
+        with tf.device(backend.device):
+            net = keras.Sequential([keras.layers.Flatten()] + [
+                keras.layers.Dense(width, activation="relu" if k < len(widths) - 1 else None)
+                for k, width in enumerate(widths)])
+            backend.d2l.import_params(net, params)
+        return net
     backend.d2l.import_params(net, params)
     return net
 

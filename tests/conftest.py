@@ -30,6 +30,8 @@ ACTIVE = backends.active()
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", ACTIVE, ids=[b.name for b in ACTIVE])
+    if "gpu_backend" in metafunc.fixturenames:
+        metafunc.parametrize("gpu_backend", GPU_BACKENDS, ids=[repr(b) for b in GPU_BACKENDS])
 
 
 @pytest.fixture
@@ -40,17 +42,13 @@ def all_backends():
     return ACTIVE
 
 
-def _has_cuda():
-    for b in ACTIVE:
-        if b.name == "torch" and b.fw.cuda.is_available():
-            return True
-    return False
+GPU_BACKENDS = [backends.Backend(b.name, gpu=True) for b in ACTIVE if b.has_gpu()]
 
 
 def pytest_collection_modifyitems(config, items):
-    if _has_cuda():
+    if GPU_BACKENDS:
         return
-    skip = pytest.mark.skip(reason="no CUDA device (runs on a machine with a GPU and PyTorch)")
+    skip = pytest.mark.skip(reason="no framework here sees a GPU (run on a CUDA machine)")
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)

@@ -3,13 +3,14 @@ Animator's in-place redraw, tensors that require grad, PIL images, CUDA tensors.
 
 import numpy as np
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
 import d2l.common.plotting as plotting
 
 
 @pytest.fixture
 def ipython_shell():
+    from IPython.core.interactiveshell import InteractiveShell
+
     shell = InteractiveShell.instance()
     try:
         yield shell

@@ -1,0 +1,58 @@
+"""The spec's checks on the GPU: the same entries, with every tensor and model on the first
+GPU of each framework that sees one, must still match the NumPy reference (and so the CPU).
+
+Marker `gpu`: skipped where no framework sees a GPU. TF32 is switched off so float32 math
+is float32 math.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+from spec import ENTRIES
+from spec.entry import describe_failure, within
+
+pytestmark = pytest.mark.gpu
+
+NUMERIC_ON_GPU = [e for e in ENTRIES if e.reference is not None and e.name not in (
+    "Timer", "get_fashion_mnist_labels")]
+PROBES_ON_GPU = [e for e in ENTRIES if e.probe is not None and e.expect is not None and (
+    e.name.startswith("train_epoch_ch3") or e.name in (
+        "evaluate_accuracy", "evaluate_loss", "numpy", "to", "plot", "show_images",
+        "Animator", "int32", "normal", "rand"))]
+
+
+@pytest.fixture(autouse=True)
+def _no_tf32(gpu_backend):
+    if gpu_backend.name == "torch":
+        torch = gpu_backend.fw
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    elif gpu_backend.name == "tensorflow":
+        gpu_backend.fw.config.experimental.enable_tensor_float_32_execution(False)
+
+
+@pytest.mark.parametrize("entry", NUMERIC_ON_GPU, ids=[e.name for e in NUMERIC_ON_GPU])
+def test_gpu_matches_numpy_reference(entry, gpu_backend):
+    @given(entry.inputs())
+    def check(args):
+        observed = entry.call(gpu_backend, *args)
+        expected = entry.reference(*args)
+        assert within(observed, expected, entry.tol), describe_failure(
+            entry, repr(gpu_backend), observed, expected)
+
+    check()
+
+
+@pytest.mark.parametrize("entry", PROBES_ON_GPU, ids=[e.name for e in PROBES_ON_GPU])
+def test_gpu_probe_matches_spec(entry, gpu_backend):
+    observed = entry.probe(gpu_backend)
+    expected = entry.expect()
+    assert within(observed, expected, entry.tol), describe_failure(
+        entry, repr(gpu_backend), observed, expected)
+
+
+def test_tensors_really_live_on_the_gpu(gpu_backend):
+    t = gpu_backend.tensor(np.ones(3, np.float32))
+    where = str(getattr(t, "device", None) or t.context).lower()
+    assert "gpu" in where or "cuda" in where, where
