@@ -69,7 +69,7 @@ class Backend:
         if self.name == "mxnet":
             return self.fw.np.array(a, dtype=a.dtype, ctx=self.device)
         if self.name == "torch":
-            return self.fw.from_numpy(np.ascontiguousarray(a)).to(self.device)
+            return self.fw.from_numpy(a).to(self.device)  # np.array made a C-ordered copy
         with self.fw.device(self.device):
             return self.fw.identity(self.fw.constant(a))
 

@@ -32,8 +32,10 @@ def _axes_state(ax):
 
 
 def _lines(ax):
+    from matplotlib.colors import to_hex
+
     return [[line.get_xdata().astype(float).tolist(), line.get_ydata().astype(float).tolist(),
-             line.get_linestyle(), line.get_color()] for line in ax.get_lines()]
+             line.get_linestyle(), to_hex(line.get_color())] for line in ax.get_lines()]
 
 
 def _svg_probe(b):
@@ -89,7 +91,7 @@ def _plot_probe(b):
 def _plot_expect():
     x = _X.astype(float).tolist()
     return [[[x, (_X ** 2).astype(float).tolist(), "-", "#1f77b4"],
-             [x, (2 * _X).astype(float).tolist(), "--", "m"]],
+             [x, (2 * _X).astype(float).tolist(), "--", "#bf00bf"]],
             ["x^2", "2x"], "x",
             [[list(map(float, range(len(x)))), (_X ** 2).astype(float).tolist(), "-",
               "#1f77b4"]]]

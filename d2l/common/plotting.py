@@ -119,6 +119,12 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
     return axes
 
 
+def _is_scalar(value):
+    """True for numbers and 0-d arrays/tensors (which have a shape but no length)."""
+    shape = getattr(value, "shape", None)
+    return len(shape) == 0 if shape is not None else not hasattr(value, "__len__")
+
+
 class Animator:
     """Plot curves that grow one point at a time, redrawn in place in a notebook.
 
@@ -141,11 +147,14 @@ class Animator:
         self.X, self.Y, self.fmts = None, None, fmts
 
     def add(self, x, y):
-        """Append one point to each curve; `x` is shared when scalar, None values are skipped."""
-        if not hasattr(y, "__len__"):
+        """Append one point to each curve; `x` is shared when scalar, None values are skipped.
+
+        Values may be Python numbers or 0-d tensors of any framework.
+        """
+        if _is_scalar(y):
             y = [y]
         n = len(y)
-        if not hasattr(x, "__len__"):
+        if _is_scalar(x):
             x = [x] * n
         if self.X is None:
             self.X = [[] for _ in range(n)]

@@ -152,6 +152,7 @@ def train_epoch_ch3(net, train_iter, loss, updater):
         else:
             l.sum().backward()
             updater(X.shape[0])
+        l = l.detach()
         loss_sum = float(l) * y.numel() if l.ndim == 0 else float(l.sum())
         metric.add(loss_sum, accuracy(y_hat, y), y.numel())
     return metric[0] / metric[2], metric[1] / metric[2]
