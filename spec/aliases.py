@@ -9,8 +9,15 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .entry import EXACT, Entry, Reject, Tol
-from .strategies import (array_and_axis, arrays, floats, matrices_for_product, reshapes,
-                         same_shape_arrays, shapes)
+from .strategies import (
+    array_and_axis,
+    arrays,
+    floats,
+    matrices_for_product,
+    reshapes,
+    same_shape_arrays,
+    shapes,
+)
 
 SECTION = "-"
 
@@ -19,7 +26,10 @@ def _fn(backend, name):
     return getattr(backend.d2l, name)
 
 
-def _unary(name, reference, lo=-5.0, hi=5.0, tol=Tol(1e-5, 1e-5)):
+UNARY_TOL = Tol(1e-5, 1e-5)
+
+
+def _unary(name, reference, lo=-5.0, hi=5.0, tol=UNARY_TOL):
     return Entry(
         name, SECTION, f"{name}(x)", f"Elementwise {reference.__name__}.",
         reference=reference, inputs=lambda: st.tuples(arrays(lo=lo, hi=hi)),

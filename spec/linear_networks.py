@@ -7,8 +7,8 @@ from d2l.common.fashion_mnist import FASHION_MNIST_LABELS
 
 from . import canonical, reference, support
 from .entry import EXACT, Entry, Reject, Tol
-from .strategies import arrays, floats
 from .preliminaries import _lines, _plt
+from .strategies import arrays, floats
 
 # ---------------------------------------------------------------- 3.1 Timer
 

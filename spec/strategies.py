@@ -41,10 +41,10 @@ def matrices_for_product(draw):
 
 
 @st.composite
-def same_shape_arrays(draw, count=st.integers(1, 3)):
-    """A list of arrays of one shape, and an axis of that shape."""
+def same_shape_arrays(draw):
+    """One to three arrays of one shape, and an axis of that shape."""
     shape = draw(shapes(max_dims=3))
-    xs = [draw(arrays(shape)) for _ in range(draw(count))]
+    xs = [draw(arrays(shape)) for _ in range(draw(st.integers(1, 3)))]
     return xs, draw(st.integers(0, len(shape) - 1))
 
 
