@@ -114,6 +114,29 @@ def _max_abs(value):
     return float(np.nanmax(np.abs(b), initial=0.0)) if b.size else 0.0
 
 
+def check_reference(entry, backend):
+    """Assert that `backend` matches the entry's NumPy reference on hypothesis-drawn inputs
+    (the active hypothesis profile sets how many)."""
+    from hypothesis import given
+
+    @given(entry.inputs())
+    def check(args):
+        observed = entry.call(backend, *args)
+        expected = entry.reference(*args)
+        assert within(observed, expected, entry.tol), describe_failure(
+            entry, repr(backend), observed, expected)
+
+    check()
+
+
+def check_probe(entry, backend):
+    """Assert that the entry's probe, run on `backend`, gives the expected observation."""
+    observed = entry.probe(backend)
+    expected = entry.expect()
+    assert within(observed, expected, entry.tol), describe_failure(
+        entry, repr(backend), observed, expected)
+
+
 def describe_failure(entry, backend_name, observed, expected):
     """A message that shows what differed and how to reproduce it."""
     return (f"{entry.name} [{backend_name}] disagrees with the spec (section {entry.section}): "

@@ -7,10 +7,9 @@ is float32 math.
 
 import numpy as np
 import pytest
-from hypothesis import given
 
 from spec import ENTRIES
-from spec.entry import describe_failure, within
+from spec.entry import check_probe, check_reference
 
 pytestmark = pytest.mark.gpu
 
@@ -34,22 +33,12 @@ def _no_tf32(gpu_backend):
 
 @pytest.mark.parametrize("entry", NUMERIC_ON_GPU, ids=[e.name for e in NUMERIC_ON_GPU])
 def test_gpu_matches_numpy_reference(entry, gpu_backend):
-    @given(entry.inputs())
-    def check(args):
-        observed = entry.call(gpu_backend, *args)
-        expected = entry.reference(*args)
-        assert within(observed, expected, entry.tol), describe_failure(
-            entry, repr(gpu_backend), observed, expected)
-
-    check()
+    check_reference(entry, gpu_backend)
 
 
 @pytest.mark.parametrize("entry", PROBES_ON_GPU, ids=[e.name for e in PROBES_ON_GPU])
 def test_gpu_probe_matches_spec(entry, gpu_backend):
-    observed = entry.probe(gpu_backend)
-    expected = entry.expect()
-    assert within(observed, expected, entry.tol), describe_failure(
-        entry, repr(gpu_backend), observed, expected)
+    check_probe(entry, gpu_backend)
 
 
 def test_tensors_really_live_on_the_gpu(gpu_backend):

@@ -60,3 +60,14 @@ def test_import_params_rejects_wrong_keys_and_shapes(backend):
     bad = dict(params, **{"1.weight": np.zeros((5, 4), np.float32)})
     with pytest.raises(ValueError, match="1.weight"):
         backend.d2l.import_params(net, bad)
+
+
+@pytest.mark.slow
+def test_train_ch3_with_the_books_settings(backend):
+    """Section 3.7 as printed: 60000 training images, batch 256, lr 0.1, 10 epochs."""
+    d2l = backend.d2l
+    with support.fashion_mnist_files(n_train=60000, n_test=10000):
+        train_iter, test_iter = d2l.load_data_fashion_mnist(256)
+        net = canonical.dense_stack(backend, canonical.init_params([784, 10], seed=0))
+        d2l.train_ch3(net, train_iter, test_iter, canonical.classification_loss(backend), 10,
+                      canonical.sgd_optimizer(backend, net, 0.1))

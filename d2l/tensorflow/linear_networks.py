@@ -10,38 +10,19 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..common import checks, training
+from ..common import alias_based, checks, training
 from ..common.bookkeeping import Accumulator
 from ..common.fashion_mnist import read_fashion_mnist
-from .aliases import matmul, normal, reshape, size
+from . import aliases
 
 __all__ = ["synthetic_data", "linreg", "squared_loss", "sgd", "load_array",
            "get_dataloader_workers", "load_data_fashion_mnist", "accuracy",
            "evaluate_accuracy", "train_epoch_ch3", "train_ch3", "Updater"]
 
 
-def synthetic_data(w, b, num_examples):
-    """Features X (num_examples, len(w)) ~ N(0, 1) and labels y = Xw + b + N(0, 0.01²) as a
-    column (num_examples, 1), float32."""
-    checks.non_negative_int("synthetic_data", "num_examples", num_examples)
-    w = tf.reshape(tf.cast(w, tf.float32), (-1,))
-    X = normal(0, 1, (num_examples, len(w)))
-    y = matmul(X, w) + b
-    y += normal(0, 0.01, y.shape)
-    return X, reshape(y, (-1, 1))
-
-
-def linreg(X, w, b):
-    """The linear regression model X w + b; X (n, d), w (d, k) or (d,)."""
-    if X.shape[-1] != w.shape[0]:
-        raise ValueError(f"linreg: X has {X.shape[-1]} features but w has {w.shape[0]} rows")
-    return matmul(X, w) + b
-
-
-def squared_loss(y_hat, y):
-    """Elementwise (y_hat - y)² / 2, with y reshaped to y_hat's shape; no reduction."""
-    checks.same_size("squared_loss", "y_hat", y_hat, "y", y)
-    return (y_hat - reshape(y, y_hat.shape)) ** 2 / 2
+synthetic_data, linreg, squared_loss, accuracy = alias_based.bind(
+    aliases, alias_based.synthetic_data, alias_based.linreg, alias_based.squared_loss,
+    alias_based.accuracy)
 
 
 def sgd(params, grads, lr, batch_size):
@@ -112,21 +93,11 @@ def load_data_fashion_mnist(batch_size, resize=None):
     return dataset(True), dataset(False)
 
 
-def accuracy(y_hat, y):
-    """Number of correct predictions, as a float; y_hat holds class scores (n, q) or labels."""
-    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
-        y_hat = tf.argmax(y_hat, axis=1)
-    if tuple(y_hat.shape) != tuple(y.shape):
-        raise ValueError(f"accuracy: predictions of shape {tuple(y_hat.shape)} do not match "
-                         f"labels y of shape {tuple(y.shape)}")
-    return float(tf.reduce_sum(tf.cast(tf.cast(y_hat, y.dtype) == y, y.dtype)))
-
-
 def evaluate_accuracy(net, data_iter):
     """Fraction of correct predictions of `net` over `data_iter` (inference mode)."""
     metric = Accumulator(2)
     for X, y in data_iter:
-        metric.add(accuracy(net(X), y), size(y))
+        metric.add(accuracy(net(X), y), aliases.size(y))
     return metric[0] / metric[1]
 
 
@@ -157,8 +128,8 @@ def train_epoch_ch3(net, train_iter, loss, updater):
             updater.apply_gradients(zip(tape.gradient(objective, params), params))
         else:
             updater(X.shape[0], tape.gradient(objective, updater.params))
-        loss_sum = float(l) * size(y) if keras_loss else float(tf.reduce_sum(l))
-        metric.add(loss_sum, accuracy(y_hat, y), size(y))
+        loss_sum = float(l) * aliases.size(y) if keras_loss else float(tf.reduce_sum(l))
+        metric.add(loss_sum, accuracy(y_hat, y), aliases.size(y))
     return metric[0] / metric[2], metric[1] / metric[2]
 
 

@@ -11,38 +11,19 @@ import torch
 import torch.nn.functional as F
 from torch.utils import data
 
-from ..common import checks, training
+from ..common import alias_based, checks, training
 from ..common.bookkeeping import Accumulator
 from ..common.fashion_mnist import read_fashion_mnist
-from .aliases import matmul, normal, reshape
+from . import aliases
 
 __all__ = ["synthetic_data", "linreg", "squared_loss", "sgd", "load_array",
            "get_dataloader_workers", "load_data_fashion_mnist", "accuracy",
            "evaluate_accuracy", "train_epoch_ch3", "train_ch3", "Updater"]
 
 
-def synthetic_data(w, b, num_examples):
-    """Features X (num_examples, len(w)) ~ N(0, 1) and labels y = Xw + b + N(0, 0.01²) as a
-    column (num_examples, 1), float32."""
-    checks.non_negative_int("synthetic_data", "num_examples", num_examples)
-    w = torch.as_tensor(w, dtype=torch.float32).reshape(-1)
-    X = normal(0, 1, (num_examples, len(w)))
-    y = matmul(X, w) + b
-    y += normal(0, 0.01, y.shape)
-    return X, reshape(y, (-1, 1))
-
-
-def linreg(X, w, b):
-    """The linear regression model X w + b; X (n, d), w (d, k) or (d,)."""
-    if X.shape[-1] != w.shape[0]:
-        raise ValueError(f"linreg: X has {X.shape[-1]} features but w has {w.shape[0]} rows")
-    return matmul(X, w) + b
-
-
-def squared_loss(y_hat, y):
-    """Elementwise (y_hat - y)² / 2, with y reshaped to y_hat's shape; no reduction."""
-    checks.same_size("squared_loss", "y_hat", y_hat, "y", y)
-    return (y_hat - reshape(y, y_hat.shape)) ** 2 / 2
+synthetic_data, linreg, squared_loss, accuracy = alias_based.bind(
+    aliases, alias_based.synthetic_data, alias_based.linreg, alias_based.squared_loss,
+    alias_based.accuracy)
 
 
 def sgd(params, lr, batch_size):
@@ -109,16 +90,6 @@ def load_data_fashion_mnist(batch_size, resize=None):
                                collate_fn=functools.partial(_image_batch, resize=resize))
 
     return loader(True), loader(False)
-
-
-def accuracy(y_hat, y):
-    """Number of correct predictions, as a float; y_hat holds class scores (n, q) or labels."""
-    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
-        y_hat = y_hat.argmax(axis=1)
-    if tuple(y_hat.shape) != tuple(y.shape):
-        raise ValueError(f"accuracy: predictions of shape {tuple(y_hat.shape)} do not match "
-                         f"labels y of shape {tuple(y.shape)}")
-    return float((y_hat.type(y.dtype) == y).type(y.dtype).sum())
 
 
 def evaluate_accuracy(net, data_iter):

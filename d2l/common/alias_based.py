@@ -1,0 +1,61 @@
+"""Saved functions whose code is the same in every framework once written against the alias
+block (`matmul`, `reshape`, `argmax`, ...). Each takes the backend's alias module `ops` first;
+`bind` fills it in, so a backend exposes them with the book's signatures.
+"""
+
+import functools
+import inspect
+
+from . import checks
+
+
+def bind(ops, *functions):
+    """The given functions with `ops` filled in as their first argument: real functions with
+    the originals' names, docstrings and the book's signatures (`linreg(X, w, b)`)."""
+    return [_bind_one(ops, fn) for fn in functions]
+
+
+def _bind_one(ops, fn):
+    @functools.wraps(fn)
+    def bound(*args, **kwargs):
+        return fn(ops, *args, **kwargs)
+
+    del bound.__wrapped__
+    signature = inspect.signature(fn)
+    bound.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
+    return bound
+
+
+def synthetic_data(ops, w, b, num_examples):
+    """Features X (num_examples, len(w)) ~ N(0, 1) and labels y = Xw + b + N(0, 0.01²) as a
+    column (num_examples, 1), float32; `w` is a float tensor of shape (d,) or (d, 1)."""
+    checks.non_negative_int("synthetic_data", "num_examples", num_examples)
+    X = ops.normal(0, 1, (num_examples, len(w)))
+    y = ops.matmul(X, w) + b
+    y += ops.normal(0, 0.01, y.shape)
+    return X, ops.reshape(y, (-1, 1))
+
+
+def linreg(ops, X, w, b):
+    """The linear regression model X w + b; X (n, d), w (d, k) or (d,)."""
+    if X.shape[-1] != w.shape[0]:
+        raise ValueError(f"linreg: X has {X.shape[-1]} features but w has {w.shape[0]} rows")
+    return ops.matmul(X, w) + b
+
+
+def squared_loss(ops, y_hat, y):
+    """Elementwise (y_hat - y)² / 2, with y reshaped to y_hat's shape; no reduction."""
+    checks.same_size("squared_loss", "y_hat", y_hat, "y", y)
+    return (y_hat - ops.reshape(y, y_hat.shape)) ** 2 / 2
+
+
+def accuracy(ops, y_hat, y):
+    """Number of correct predictions, as a float; y_hat holds class scores (n, q) (argmax
+    taken over axis 1) or predicted labels of y's shape."""
+    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+        y_hat = ops.argmax(y_hat, axis=1)
+    if tuple(y_hat.shape) != tuple(y.shape):
+        raise ValueError(f"accuracy: predictions of shape {tuple(y_hat.shape)} do not match "
+                         f"labels y of shape {tuple(y.shape)}")
+    correct = ops.astype(ops.astype(y_hat, y.dtype) == y, y.dtype)
+    return float(ops.reduce_sum(correct))
