@@ -34,7 +34,8 @@ def _axes_state(ax):
 def _lines(ax):
     from matplotlib.colors import to_hex
 
-    return [[line.get_xdata().astype(float).tolist(), line.get_ydata().astype(float).tolist(),
+    return [[np.asarray(line.get_xdata(), float).tolist(),
+             np.asarray(line.get_ydata(), float).tolist(),
              line.get_linestyle(), to_hex(line.get_color())] for line in ax.get_lines()]
 
 

@@ -6,9 +6,9 @@ from .bookkeeping import Accumulator, Timer
 from .data_hub import DATA_HUB, DATA_URL, download, download_all, download_extract
 from .fashion_mnist import get_fashion_mnist_labels
 from .plotting import Animator, plot, set_axes, set_figsize, show_images, use_svg_display
-from .training import predict_ch3
+from .training import accuracy, predict_ch3
 
-__all__ = ["Accumulator", "Animator", "DATA_HUB", "DATA_URL", "Timer", "download",
+__all__ = ["Accumulator", "Animator", "DATA_HUB", "DATA_URL", "Timer", "accuracy", "download",
            "download_all", "download_extract", "get_fashion_mnist_labels", "plot",
            "predict_ch3", "set_axes", "set_figsize", "show_images", "use_svg_display"]
 

@@ -47,15 +47,3 @@ def squared_loss(ops, y_hat, y):
     """Elementwise (y_hat - y)² / 2, with y reshaped to y_hat's shape; no reduction."""
     checks.same_size("squared_loss", "y_hat", y_hat, "y", y)
     return (y_hat - ops.reshape(y, y_hat.shape)) ** 2 / 2
-
-
-def accuracy(ops, y_hat, y):
-    """Number of correct predictions, as a float; y_hat holds class scores (n, q) (argmax
-    taken over axis 1) or predicted labels of y's shape."""
-    if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
-        y_hat = ops.argmax(y_hat, axis=1)
-    if tuple(y_hat.shape) != tuple(y.shape):
-        raise ValueError(f"accuracy: predictions of shape {tuple(y_hat.shape)} do not match "
-                         f"labels y of shape {tuple(y.shape)}")
-    correct = ops.astype(ops.astype(y_hat, y.dtype) == y, y.dtype)
-    return float(ops.reduce_sum(correct))

@@ -145,6 +145,7 @@ class Animator:
         self.config_axes = lambda: set_axes(
             self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
         self.X, self.Y, self.fmts = None, None, fmts
+        self._lines = None
 
     def add(self, x, y):
         """Append one point to each curve; `x` is shared when scalar, None values are skipped.
@@ -164,11 +165,23 @@ class Animator:
             if a is not None and b is not None:
                 self.X[i].append(float(to_numpy(a)))
                 self.Y[i].append(float(to_numpy(b)))
-        self.axes[0].cla()
-        for x_values, y_values, fmt in zip(self.X, self.Y, self.fmts):
-            self.axes[0].plot(x_values, y_values, fmt)
-        self.config_axes()
+        self._draw()
         self._redisplay()
+
+    def _draw(self):
+        """Draw the curves on axes[0]: the first time (or after the axes were cleared) from
+        scratch with the axes configuration, afterwards by updating the lines' data."""
+        ax = self.axes[0]
+        if self._lines and self._lines[0] in ax.lines:
+            for line, x_values, y_values in zip(self._lines, self.X, self.Y):
+                line.set_data(x_values, y_values)
+            ax.relim()
+            ax.autoscale_view()
+            return
+        ax.cla()
+        self._lines = [ax.plot(x_values, y_values, fmt)[0]
+                       for x_values, y_values, fmt in zip(self.X, self.Y, self.fmts)]
+        self.config_axes()
 
     def _redisplay(self):
         """Show the figure in place of the previous one when running in a notebook."""

@@ -7,22 +7,21 @@ value per example.
 import functools
 import sys
 
-import numpy as onp
 from mxnet import autograd, gluon, np, npx
 
 from ..common import alias_based, checks, training
 from ..common.bookkeeping import Accumulator
 from ..common.fashion_mnist import read_fashion_mnist
+from ..common.training import accuracy
 from . import aliases
 
 __all__ = ["synthetic_data", "linreg", "squared_loss", "sgd", "load_array",
-           "get_dataloader_workers", "load_data_fashion_mnist", "accuracy",
+           "get_dataloader_workers", "load_data_fashion_mnist",
            "evaluate_accuracy", "train_epoch_ch3", "train_ch3", "Updater"]
 
 
-synthetic_data, linreg, squared_loss, accuracy = alias_based.bind(
-    aliases, alias_based.synthetic_data, alias_based.linreg, alias_based.squared_loss,
-    alias_based.accuracy)
+synthetic_data, linreg, squared_loss = alias_based.bind(
+    aliases, alias_based.synthetic_data, alias_based.linreg, alias_based.squared_loss)
 
 
 def sgd(params, lr, batch_size):
@@ -50,8 +49,29 @@ def load_array(data_arrays, batch_size, is_train=True):
     if len({len(a) for a in arrays}) > 1:
         raise ValueError("load_array: data_arrays must have the same length along axis 0, got "
                          f"{[len(a) for a in arrays]}")
-    return gluon.data.DataLoader(gluon.data.ArrayDataset(*arrays), batch_size,
-                                 shuffle=is_train)
+    return _batch_loader(gluon.data.ArrayDataset(*arrays), batch_size, is_train, _as_arrays)
+
+
+def _as_arrays(samples):
+    """`[batch]` as a tuple of mxnet.np arrays (ArrayDataset keeps 1-D arrays as NumPy)."""
+    (batch,) = samples
+    parts = batch if isinstance(batch, tuple) else (batch,)
+    arrays = tuple(p if isinstance(p, np.ndarray) else np.array(p, dtype=p.dtype)
+                   for p in parts)
+    return arrays if isinstance(batch, tuple) else arrays[0]
+
+
+def _batch_loader(dataset, batch_size, shuffle, batchify_fn, **kwargs):
+    """A Gluon DataLoader that indexes `dataset` with whole batches of indices (one gather
+    per batch instead of one lookup per example); `len()` is the number of batches.
+
+    The batch sampler yields one-element lists holding a batch's indices, so `batchify_fn`
+    receives `[dataset[indices]]`: the whole batch as one "sample".
+    """
+    sampler = gluon.data.RandomSampler if shuffle else gluon.data.SequentialSampler
+    batches = gluon.data.BatchSampler(sampler(len(dataset)), batch_size, "keep")
+    return gluon.data.DataLoader(dataset, batch_sampler=gluon.data.BatchSampler(batches, 1),
+                                 batchify_fn=batchify_fn, **kwargs)
 
 
 def get_dataloader_workers():
@@ -60,12 +80,12 @@ def get_dataloader_workers():
 
 
 def _image_batch(samples, resize):
-    """Collate (uint8 image (28, 28, 1), label) samples into float32 [0, 1] NCHW, resized."""
-    images, labels = zip(*samples)
-    X = np.array(onp.stack(images), dtype="float32") / 255
+    """`[(uint8 images (B, 28, 28, 1), labels)]` as float32 [0, 1] NCHW, resized."""
+    ((images, labels),) = samples
+    X = np.array(images, dtype="float32") / 255
     if resize:
         X = npx.image.resize(X, size=(resize, resize))
-    return X.transpose(0, 3, 1, 2), np.array(onp.stack(labels), dtype="int32")
+    return X.transpose(0, 3, 1, 2), np.array(labels, dtype="int32")
 
 
 def load_data_fashion_mnist(batch_size, resize=None):
@@ -81,9 +101,9 @@ def load_data_fashion_mnist(batch_size, resize=None):
     def loader(train):
         images, labels = read_fashion_mnist(train)
         dataset = gluon.data.ArrayDataset(images[..., None], labels)
-        return gluon.data.DataLoader(dataset, batch_size, shuffle=train,
-                                     num_workers=get_dataloader_workers(),
-                                     batchify_fn=functools.partial(_image_batch, resize=resize))
+        return _batch_loader(dataset, batch_size, train,
+                             functools.partial(_image_batch, resize=resize),
+                             num_workers=get_dataloader_workers())
 
     return loader(True), loader(False)
 

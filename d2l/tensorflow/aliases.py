@@ -48,8 +48,9 @@ def numpy(x, *args, **kwargs):
 
 
 def size(x):
-    """Number of elements, as a Python int."""
-    return int(tf.size(x))
+    """Number of elements, as a Python int (from the static shape when it is known)."""
+    n = x.shape.num_elements()
+    return int(tf.size(x)) if n is None else n
 
 
 def reshape(x, *shape):

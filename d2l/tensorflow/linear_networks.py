@@ -13,16 +13,16 @@ import tensorflow as tf
 from ..common import alias_based, checks, training
 from ..common.bookkeeping import Accumulator
 from ..common.fashion_mnist import read_fashion_mnist
+from ..common.training import accuracy
 from . import aliases
 
 __all__ = ["synthetic_data", "linreg", "squared_loss", "sgd", "load_array",
-           "get_dataloader_workers", "load_data_fashion_mnist", "accuracy",
+           "get_dataloader_workers", "load_data_fashion_mnist",
            "evaluate_accuracy", "train_epoch_ch3", "train_ch3", "Updater"]
 
 
-synthetic_data, linreg, squared_loss, accuracy = alias_based.bind(
-    aliases, alias_based.synthetic_data, alias_based.linreg, alias_based.squared_loss,
-    alias_based.accuracy)
+synthetic_data, linreg, squared_loss = alias_based.bind(
+    aliases, alias_based.synthetic_data, alias_based.linreg, alias_based.squared_loss)
 
 
 def sgd(params, grads, lr, batch_size):

@@ -14,16 +14,16 @@ from torch.utils import data
 from ..common import alias_based, checks, training
 from ..common.bookkeeping import Accumulator
 from ..common.fashion_mnist import read_fashion_mnist
+from ..common.training import accuracy
 from . import aliases
 
 __all__ = ["synthetic_data", "linreg", "squared_loss", "sgd", "load_array",
-           "get_dataloader_workers", "load_data_fashion_mnist", "accuracy",
+           "get_dataloader_workers", "load_data_fashion_mnist",
            "evaluate_accuracy", "train_epoch_ch3", "train_ch3", "Updater"]
 
 
-synthetic_data, linreg, squared_loss, accuracy = alias_based.bind(
-    aliases, alias_based.synthetic_data, alias_based.linreg, alias_based.squared_loss,
-    alias_based.accuracy)
+synthetic_data, linreg, squared_loss = alias_based.bind(
+    aliases, alias_based.synthetic_data, alias_based.linreg, alias_based.squared_loss)
 
 
 def sgd(params, lr, batch_size):
@@ -53,7 +53,15 @@ def load_array(data_arrays, batch_size, is_train=True):
     if len({len(t) for t in tensors}) > 1:
         raise ValueError("load_array: data_arrays must have the same length along axis 0, got "
                          f"{[len(t) for t in tensors]}")
-    return data.DataLoader(data.TensorDataset(*tensors), batch_size, shuffle=is_train)
+    return _batch_loader(data.TensorDataset(*tensors), batch_size, is_train)
+
+
+def _batch_loader(dataset, batch_size, shuffle, **kwargs):
+    """A DataLoader that indexes `dataset` with whole batches of indices (one tensor gather
+    per batch instead of one lookup per example); `len()` is the number of batches."""
+    order = data.RandomSampler(dataset) if shuffle else data.SequentialSampler(dataset)
+    sampler = data.BatchSampler(order, batch_size, drop_last=False)
+    return data.DataLoader(dataset, sampler=sampler, batch_size=None, **kwargs)
 
 
 def get_dataloader_workers():
@@ -61,13 +69,13 @@ def get_dataloader_workers():
     return 4
 
 
-def _image_batch(samples, resize):
-    """Collate (uint8 image (1, 28, 28), label) samples into float32 [0, 1] NCHW, resized."""
-    images, labels = zip(*samples)
-    X = torch.stack(images).float() / 255
+def _image_batch(batch, resize):
+    """A batch of uint8 images (B, 1, 28, 28) and labels as float32 [0, 1] NCHW, resized."""
+    images, labels = batch
+    X = images.float() / 255
     if resize:
         X = F.interpolate(X, size=(resize, resize), mode="bilinear", align_corners=False)
-    return X, torch.stack(labels)
+    return X, labels
 
 
 def load_data_fashion_mnist(batch_size, resize=None):
@@ -85,9 +93,9 @@ def load_data_fashion_mnist(batch_size, resize=None):
         dataset = data.TensorDataset(torch.from_numpy(images).unsqueeze(1),
                                      torch.from_numpy(labels.astype(np.int64)))
         workers = get_dataloader_workers()
-        return data.DataLoader(dataset, batch_size, shuffle=train, num_workers=workers,
-                               persistent_workers=workers > 0,
-                               collate_fn=functools.partial(_image_batch, resize=resize))
+        return _batch_loader(dataset, batch_size, train, num_workers=workers,
+                             persistent_workers=workers > 0,
+                             collate_fn=functools.partial(_image_batch, resize=resize))
 
     return loader(True), loader(False)
 
