@@ -463,7 +463,8 @@ ENTRIES = [
           "sneaker, bag, ankle boot.",
           reference=lambda ids: [FASHION_MNIST_LABELS[i] for i in ids],
           inputs=lambda: st.tuples(st.lists(st.integers(0, 9), max_size=12)),
-          call=_labels_call, tol=EXACT),
+          call=_labels_call, tol=EXACT,
+          rejects=(Reject("class id 10", lambda b: ([3, 10],), match="labels"),)),
     Entry("show_images", "3.5", "show_images(imgs, num_rows, num_cols, titles=None, scale=1.5)",
           "num_rows x num_cols grid (figure size cols*scale x rows*scale), ticks hidden, "
           "titles set; returns the flattened array of Axes.",
@@ -502,7 +503,8 @@ ENTRIES = [
           reference=_accumulator_reference,
           inputs=lambda: st.tuples(st.lists(st.lists(floats(-100, 100), max_size=4),
                                             max_size=6)),
-          call=_accumulator_call, tol=Tol(1e-5, 1e-4)),
+          call=_accumulator_call, tol=Tol(1e-5, 1e-4),
+          rejects=(Reject("negative n", lambda b: (-1,), match="n"),)),
     *[Entry(f"train_epoch_ch3 ({model})", "3.6",
             "train_epoch_ch3(net, train_iter, loss, updater)",
             "One epoch; returns (Σ loss / N, Σ correct / N). From identical canonical weights "
@@ -528,5 +530,6 @@ ENTRIES = [
                           match="num_epochs"),)),
     Entry("predict_ch3", "3.6", "predict_ch3(net, test_iter, n=6)",
           "Shows the first n images of the first test batch titled 'true\\npredicted'.",
-          probe=_predict_probe, expect=_predict_expect, tol=Tol(0.0, 1e-7)),
+          probe=_predict_probe, expect=_predict_expect, tol=Tol(0.0, 1e-7),
+          rejects=(Reject("n 0", lambda b: (None, [], 0), match="n"),)),
 ]

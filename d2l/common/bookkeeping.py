@@ -2,6 +2,8 @@
 
 import time
 
+from . import checks
+
 
 class Timer:
     """Record wall-clock intervals; the clock starts when the timer is created."""
@@ -40,6 +42,7 @@ class Accumulator:
     """Keep `n` running sums; `add` converts each value with `float` (0-d tensors work)."""
 
     def __init__(self, n):
+        checks.non_negative_int("Accumulator", "n", n)
         self.data = [0.0] * n
 
     def add(self, *args):

@@ -33,7 +33,11 @@ _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">
 
 def get_fashion_mnist_labels(labels):
     """Text labels of an iterable of Fashion-MNIST class ids (ints or 0-d tensors)."""
-    return [FASHION_MNIST_LABELS[int(i)] for i in labels]
+    ids = [int(i) for i in labels]
+    bad = [i for i in ids if not 0 <= i < len(FASHION_MNIST_LABELS)]
+    if bad:
+        raise ValueError(f"get_fashion_mnist_labels: labels must be class ids 0-9, got {bad}")
+    return [FASHION_MNIST_LABELS[i] for i in ids]
 
 
 def read_idx(path):
