@@ -4,9 +4,17 @@
 (entries such as "load_array (shuffle)" add a second check of the same symbol).
 """
 
-from . import aliases, linear_networks, multilayer_perceptrons, preliminaries
+from . import (
+    aliases,
+    convolutional_neural_networks,
+    deep_learning_computation,
+    linear_networks,
+    multilayer_perceptrons,
+    preliminaries,
+)
 
 ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptrons.ENTRIES
+           + deep_learning_computation.ENTRIES + convolutional_neural_networks.ENTRIES
            + aliases.ENTRIES)
 
 

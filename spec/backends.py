@@ -43,11 +43,7 @@ class Backend:
 
     def has_gpu(self):
         """Whether this framework sees a GPU here."""
-        if self.name == "mxnet":
-            return self.fw.context.num_gpus() > 0
-        if self.name == "torch":
-            return self.fw.cuda.is_available()
-        return bool(self.fw.config.list_physical_devices("GPU"))
+        return self.num_gpus() > 0
 
     @functools.cached_property
     def d2l(self):
@@ -102,6 +98,56 @@ class Backend:
     @staticmethod
     def numpy(t):
         return to_numpy(t)
+
+    def sgd_step(self, loss_fn, params, lr):
+        """One step of plain gradient descent on `loss_fn()` (a scalar) w.r.t. `params`,
+        differentiated by the framework's autograd; returns the loss as a float."""
+        fw = self.fw
+        if self.name == "mxnet":
+            with fw.autograd.record():
+                loss = loss_fn()
+            loss.backward()
+            for p in params:
+                p[:] = p - lr * p.grad
+        elif self.name == "torch":
+            loss = loss_fn()
+            loss.backward()
+            with fw.no_grad():
+                for p in params:
+                    p -= lr * p.grad
+                    p.grad.zero_()
+        else:
+            with fw.GradientTape() as tape:
+                loss = loss_fn()
+            for p, g in zip(params, tape.gradient(loss, params)):
+                p.assign_sub(lr * g)
+        return float(self.numpy(loss))
+
+    def device_kind(self, device):
+        """'cpu' or 'gpu' for a device object of this framework."""
+        if self.name == "mxnet":
+            return device.device_type
+        if self.name == "torch":
+            return "gpu" if device.type == "cuda" else device.type
+        return device._device_name.split(":")[0].strip("/").lower()
+
+    def num_gpus(self):
+        if self.name == "mxnet":
+            return self.fw.npx.num_gpus()
+        if self.name == "torch":
+            return self.fw.cuda.device_count()
+        return len(self.fw.config.list_physical_devices("GPU"))
+
+    def ones_on(self, device):
+        """A small tensor created on `device`, and the kind of device it landed on."""
+        if self.name == "mxnet":
+            return self.fw.np.ones(2, ctx=device).ctx.device_type
+        if self.name == "torch":
+            t = self.fw.ones(2, device=device)
+            return "gpu" if t.device.type == "cuda" else "cpu"
+        with device:
+            t = self.fw.ones(2)
+        return "gpu" if "GPU" in t.device else "cpu"
 
     def dtype_name(self, t):
         """The dtype of a tensor as a NumPy-style name ('float32', 'int64', ...)."""
