@@ -39,6 +39,16 @@ def best_of(fn, repeats, sync=lambda: None):
     return min(times)
 
 
+def time_backend(b, X, K, repeats):
+    """(forward seconds, forward + backward + update seconds) of corr2d in backend `b`."""
+    Xt, Kt = b.tensor(X), b.param(K)
+    sync = b.fw.npx.waitall if b.name == "mxnet" else (lambda: None)
+    forward = best_of(lambda: b.d2l.corr2d(Xt, Kt), repeats, sync)
+    both = best_of(lambda: b.sgd_step(lambda: b.d2l.reduce_sum(b.d2l.corr2d(Xt, Kt)), [Kt],
+                                      0.0), repeats, sync)
+    return forward, both
+
+
 def main():
     parser = argparse.ArgumentParser(description="corr2d speed")
     parser.add_argument("--frameworks", default=",".join(backends.installed()))
@@ -49,15 +59,9 @@ def main():
     K = rng.normal(size=(5, 5)).astype(np.float32)
     print(f"NumPy double loop: {best_of(lambda: loop_corr2d(X, K), 1) * 1e3:.0f} ms")
     for name in [n for n in backends.ORDER if n in args.frameworks.split(",")]:
-        b = backends.Backend(name)
-        Xt, Kt = b.tensor(X), b.param(K)
-        sync = b.fw.npx.waitall if name == "mxnet" else (lambda: None)
-        forward = best_of(lambda: b.d2l.corr2d(Xt, Kt), args.repeats, sync)
-        both = best_of(lambda: b.sgd_step(lambda: b.d2l.reduce_sum(b.d2l.corr2d(Xt, Kt)),
-                                          [Kt], 0.0), args.repeats, sync)
+        forward, both = time_backend(backends.Backend(name), X, K, args.repeats)
         print(f"{name:<11} forward {forward * 1e3:6.2f} ms   forward+backward+step "
               f"{both * 1e3:6.2f} ms")
-
 
 if __name__ == "__main__":
     main()
