@@ -1,15 +1,21 @@
-"""Canonical parameters for Gluon models (see `spec.canonical` for the format).
+"""Canonical parameters for Gluon models: the layer adapter of `d2l.common.params`.
 
-`export_params(net)` returns {"<k>.weight": (in, out), "<k>.bias": (out,)} for the k-th dense
-layer in forward order; `import_params(net, params)` loads such a dict (also into a network
-whose shapes are still deferred), so identical weights can go into every framework.
+`export_params(net)` / `import_params(net, params)` move weights to and from the canonical
+layout; importing also works before the first forward pass (deferred shapes are set from the
+canonical arrays). The network must have been `initialize()`d.
 """
 
-import numpy as onp
+import sys
+
 from mxnet import np
 from mxnet.gluon import nn
+from mxnet.gluon.parameter import DeferredInitializationError
+
+from ..common import params as canonical
 
 __all__ = ["export_params", "import_params"]
+
+_KINDS = ((nn.Dense, "dense"), (nn.Conv2D, "conv"), (nn.BatchNorm, "batchnorm"))
 
 
 def _blocks(block):
@@ -18,47 +24,52 @@ def _blocks(block):
         yield from _blocks(child)
 
 
-def _dense_layers(net):
-    return [b for b in _blocks(net) if isinstance(b, nn.Dense)]
+def layers(net):
+    return [(kind, b) for b in _blocks(net) for cls, kind in _KINDS if isinstance(b, cls)]
 
 
-def _value(param):
-    return None if param is None or min(param.shape) <= 0 else param.data().asnumpy()
+def names(kind, layer):
+    return [n for n in canonical.NAMES[kind] if getattr(layer, n, None) is not None]
+
+
+def _transposed(kind, name):
+    return kind == "dense" and name == "weight"
+
+
+def shape(kind, layer, name):
+    dims = tuple(d if d > 0 else None for d in getattr(layer, name).shape)
+    return dims[::-1] if _transposed(kind, name) else dims
+
+
+def build(kind, layer, arrays):
+    """Fill in shapes Gluon has deferred (unknown dimensions are 0 or -1)."""
+    for name, value in arrays.items():
+        param = getattr(layer, name)
+        shape = value.T.shape if _transposed(kind, name) else value.shape
+        if min(param.shape, default=1) <= 0:
+            param.shape = shape
+
+
+def get(kind, layer, name):
+    param = getattr(layer, name)
+    try:
+        value = param.data().asnumpy()
+    except DeferredInitializationError:  # shapes known only after the first forward pass
+        return None
+    return value.T if _transposed(kind, name) else value
+
+
+def set(kind, layer, name, value):  # noqa: A001  (the adapter's verb)
+    if _transposed(kind, name):
+        value = value.T
+    getattr(layer, name).set_data(np.array(value, dtype="float32"))
 
 
 def export_params(net):
     """The canonical parameter dict of an initialized `net` (NumPy float32 arrays)."""
-    params = {}
-    for k, layer in enumerate(_dense_layers(net)):
-        weight = _value(layer.weight)
-        if weight is None:
-            raise ValueError("export_params: the network's shapes are not known yet; run it "
-                             "on one batch first")
-        params[f"{k}.weight"] = weight.T.copy()
-        if layer.bias is not None:
-            params[f"{k}.bias"] = _value(layer.bias).copy()
-    return params
+    return canonical.export_params(sys.modules[__name__], net)
 
 
 def import_params(net, params):
     """Load a canonical parameter dict into an initialized `net` in place."""
-    layers = _dense_layers(net)
-    expected = {f"{k}.{n}" for k, layer in enumerate(layers)
-                for n in ("weight", "bias") if getattr(layer, n) is not None}
-    if expected != params.keys():
-        raise ValueError(f"import_params: params has keys {sorted(params)}, the network "
-                         f"expects {sorted(expected)}")
-    for k, layer in enumerate(layers):
-        for name, value in (("weight", params[f"{k}.weight"].T),
-                            ("bias", params.get(f"{k}.bias"))):
-            param = getattr(layer, name)
-            if param is None:
-                continue
-            value = onp.ascontiguousarray(value, dtype=onp.float32)
-            known = tuple(param.shape)
-            if len(known) != value.ndim or any(d > 0 and d != v
-                                               for d, v in zip(known, value.shape)):
-                raise ValueError(f"import_params: {k}.{name} has shape {value.shape}, the "
-                                 f"layer expects {known}")
-            param.shape = value.shape
-            param.set_data(np.array(value))
+    canonical.import_params(sys.modules[__name__], net, params)

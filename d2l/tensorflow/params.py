@@ -1,56 +1,87 @@
-"""Canonical parameters for Keras models (see `spec.canonical` for the format).
+"""Canonical parameters for Keras models: the layer adapter of `d2l.common.params`.
 
-`export_params(net)` returns {"<k>.weight": (in, out), "<k>.bias": (out,)} for the k-th dense
-layer in forward order; `import_params(net, params)` loads such a dict, building dense layers
-that have not seen an input yet from the weight shapes.
+`export_params(net)` / `import_params(net, params)` move weights to and from the canonical
+layout (Keras convolution kernels are (kh, kw, in, out)); importing builds layers that have
+not seen an input yet from the canonical shapes.
 """
+
+import sys
 
 import keras
 import numpy as np
 
+from ..common import params as canonical
+
 __all__ = ["export_params", "import_params"]
 
+_KINDS = ((keras.layers.Dense, "dense"), (keras.layers.Conv2D, "conv"),
+          (keras.layers.BatchNormalization, "batchnorm"))
+_FIELDS = {"weight": "kernel", "running_mean": "moving_mean",
+           "running_var": "moving_variance"}
 
-def _layers(layer):
+
+def _walk(layer):
     yield layer
     for child in getattr(layer, "layers", ()):
-        yield from _layers(child)
+        yield from _walk(child)
 
 
-def _dense_layers(net):
-    return [layer for layer in _layers(net) if isinstance(layer, keras.layers.Dense)]
+def layers(net):
+    return [(kind, layer) for layer in _walk(net) for cls, kind in _KINDS
+            if isinstance(layer, cls)]
+
+
+def names(kind, layer):
+    if kind == "batchnorm":
+        return list(canonical.NAMES[kind])
+    return ["weight", "bias"] if layer.use_bias else ["weight"]
+
+
+def _from_keras(kind, name, value):
+    return value.transpose(3, 2, 0, 1) if kind == "conv" and name == "weight" else value
+
+
+def shape(kind, layer, name):
+    """The canonical shape of an array; None for what an unbuilt layer does not know."""
+    if layer.built:
+        return get(kind, layer, name).shape
+    if kind == "dense":
+        return (None, layer.units) if name == "weight" else (layer.units,)
+    if kind == "conv":
+        return ((layer.filters, None, *layer.kernel_size) if name == "weight"
+                else (layer.filters,))
+    return (None,)
+
+
+def build(kind, layer, arrays):
+    """Build a layer that has not seen an input yet, from the canonical shapes."""
+    if layer.built:
+        return
+    if kind == "dense":
+        layer.build((None, arrays["weight"].shape[0]))
+    elif kind == "conv":
+        layer.build((None, None, None, arrays["weight"].shape[1] * layer.groups))
+    else:
+        layer.build((None, None, None, arrays["gamma"].shape[0]))
+
+
+def get(kind, layer, name):
+    if not layer.built:
+        return None
+    return _from_keras(kind, name, np.asarray(getattr(layer, _FIELDS.get(name, name))))
+
+
+def set(kind, layer, name, value):  # noqa: A001  (the adapter's verb)
+    if kind == "conv" and name == "weight":
+        value = value.transpose(2, 3, 1, 0)
+    getattr(layer, _FIELDS.get(name, name)).assign(value)
 
 
 def export_params(net):
     """The canonical parameter dict of a built `net` (NumPy float32 arrays)."""
-    params = {}
-    for k, layer in enumerate(_dense_layers(net)):
-        if not layer.built:
-            raise ValueError("export_params: the network is not built yet; run it on one "
-                             "batch first")
-        params[f"{k}.weight"] = np.array(layer.kernel.numpy())
-        if layer.use_bias:
-            params[f"{k}.bias"] = np.array(layer.bias.numpy())
-    return params
+    return canonical.export_params(sys.modules[__name__], net)
 
 
 def import_params(net, params):
-    """Load a canonical parameter dict into `net` in place; shapes must match."""
-    layers = _dense_layers(net)
-    expected = {f"{k}.{n}" for k, layer in enumerate(layers)
-                for n in ("weight", "bias") if n == "weight" or layer.use_bias}
-    if expected != params.keys():
-        raise ValueError(f"import_params: params has keys {sorted(params)}, the network "
-                         f"expects {sorted(expected)}")
-    for k, layer in enumerate(layers):
-        weight = np.asarray(params[f"{k}.weight"], dtype=np.float32)
-        if not layer.built:
-            layer.build((None, weight.shape[0]))
-        targets = [("weight", layer.kernel, weight)]
-        if layer.use_bias:
-            targets.append(("bias", layer.bias, np.asarray(params[f"{k}.bias"], np.float32)))
-        for name, variable, value in targets:
-            if tuple(variable.shape) != value.shape:
-                raise ValueError(f"import_params: {k}.{name} has shape {value.shape}, the "
-                                 f"layer expects {tuple(variable.shape)}")
-            variable.assign(value)
+    """Load a canonical parameter dict into `net` in place; keys and shapes must match."""
+    canonical.import_params(sys.modules[__name__], net, params)
