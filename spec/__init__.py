@@ -9,13 +9,14 @@ from . import (
     convolutional_neural_networks,
     deep_learning_computation,
     linear_networks,
+    modern_cnns,
     multilayer_perceptrons,
     preliminaries,
 )
 
 ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptrons.ENTRIES
            + deep_learning_computation.ENTRIES + convolutional_neural_networks.ENTRIES
-           + aliases.ENTRIES)
+           + modern_cnns.ENTRIES + aliases.ENTRIES)
 
 
 def symbol(entry):

@@ -104,3 +104,35 @@ def bilinear_resize(images, size):
     top = images[:, r0][:, :, c0] * (1 - fc) + images[:, r0][:, :, c1] * fc
     bottom = images[:, r1][:, :, c0] * (1 - fc) + images[:, r1][:, :, c1] * fc
     return top * (1 - fr[:, None]) + bottom * fr[:, None]
+
+
+def conv2d(X, weight, bias, stride=1, padding=0):
+    """NCHW cross-correlation with `padding` zeros on every side; weight (O, I, kh, kw)."""
+    X = np.pad(np.asarray(X, np.float64), ((0, 0), (0, 0), (padding, padding),
+                                           (padding, padding)))
+    windows = np.lib.stride_tricks.sliding_window_view(X, weight.shape[2:], axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride]
+    return np.einsum("nchwij,ocij->nohw", windows, weight) + bias[None, :, None, None]
+
+
+def batch_norm(X, params, k, training, eps=1e-5):
+    """Batch normalisation of NCHW X with canonical params "<k>.gamma" etc.: batch statistics
+    (biased variance) in training, running statistics in inference."""
+    if training:
+        mean, var = X.mean(axis=(0, 2, 3)), X.var(axis=(0, 2, 3))
+    else:
+        mean, var = params[f"{k}.running_mean"], params[f"{k}.running_var"]
+    shape = (1, -1, 1, 1)
+    return (params[f"{k}.gamma"].reshape(shape) * (X - mean.reshape(shape))
+            / np.sqrt(var.reshape(shape) + eps) + params[f"{k}.beta"].reshape(shape))
+
+
+def residual(params, X, strides, training):
+    """The residual block of section 7.6 with canonical params: 0 conv1, 1 bn1, 2 conv2,
+    3 bn2 and, when present, 4 the 1x1 shortcut convolution."""
+    Y = conv2d(X, params["0.weight"], params["0.bias"], strides, 1)
+    Y = np.maximum(batch_norm(Y, params, 1, training), 0)
+    Y = batch_norm(conv2d(Y, params["2.weight"], params["2.bias"], 1, 1), params, 3, training)
+    if "4.weight" in params:
+        X = conv2d(X, params["4.weight"], params["4.bias"], strides, 0)
+    return np.maximum(Y + X, 0)

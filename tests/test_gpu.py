@@ -18,7 +18,8 @@ NUMERIC_ON_GPU = [e for e in ENTRIES if e.reference is not None and e.name not i
 PROBES_ON_GPU = [e for e in ENTRIES if e.probe is not None and e.expect is not None and (
     e.name.startswith("train_epoch_ch3") or e.name in (
         "evaluate_accuracy", "evaluate_loss", "numpy", "to", "plot", "show_images",
-        "Animator", "int32", "normal", "rand"))]
+        "Animator", "int32", "normal", "rand", "try_gpu", "try_all_gpus", "corr2d (autograd)",
+        "evaluate_accuracy_gpu", "Residual"))]
 
 
 @pytest.fixture(autouse=True)

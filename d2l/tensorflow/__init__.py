@@ -16,6 +16,7 @@ from .aliases import *  # noqa: F403
 from .convolutional_neural_networks import *  # noqa: F403
 from .deep_learning_computation import *  # noqa: F403
 from .linear_networks import *  # noqa: F403
+from .modern_cnns import *  # noqa: F403
 from .multilayer_perceptrons import *  # noqa: F403
 from .params import export_params, import_params  # noqa: F401
 

@@ -1,0 +1,41 @@
+"""Convolution details the spec's probes rely on."""
+
+import numpy as np
+import pytest
+
+from spec import modern_cnns, reference
+
+
+def test_keras_same_padding_with_stride_2_is_asymmetric(backend):
+    """Why the TensorFlow Residual pads explicitly: Keras 'same' with stride 2 pads only the
+    bottom/right, so it disagrees with the symmetric padding of the book's MXNet/PyTorch
+    blocks; ZeroPadding2D(1) + 'valid' agrees."""
+    if backend.name != "tensorflow":
+        pytest.skip("a Keras layout fact")
+    import keras
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1, 2, 6, 6)).astype(np.float32)
+    W = rng.normal(size=(3, 2, 3, 3)).astype(np.float32)
+    expected = reference.conv2d(X, W, np.zeros(3), stride=2, padding=1)
+    same = keras.layers.Conv2D(3, 3, strides=2, padding="same", use_bias=False)
+    valid = keras.layers.Conv2D(3, 3, strides=2, use_bias=False)
+    for layer in (same, valid):
+        layer.build((None, 6, 6, 2))
+        layer.kernel.assign(W.transpose(2, 3, 1, 0))
+    out_same = backend.from_images(same(backend.images(X)))
+    padded = keras.layers.ZeroPadding2D(1)(backend.images(X))
+    out_valid = backend.from_images(valid(padded))
+    assert out_same.shape == expected.shape
+    assert not np.allclose(out_same, expected, atol=1e-3)
+    np.testing.assert_allclose(out_valid, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_residual_round_trips_canonical_params(backend):
+    params = modern_cnns.residual_params(3, 6, True)
+    net = modern_cnns.build_residual(backend, 3, 6, True, 2, params)
+    modern_cnns.forward(backend, net, np.zeros((1, 3, 4, 4), np.float32), False)
+    exported = backend.d2l.export_params(net)
+    assert exported.keys() == params.keys()
+    for k in params:
+        np.testing.assert_array_equal(exported[k], params[k])
