@@ -118,7 +118,7 @@ def train_overhead(b, repeats):
         return b.d2l.load_array((b.images(x), b.labels(y)), 256, is_train=False)
 
     train_iter, test_iter = loader(train_x, train_y), loader(test_x, test_y)
-    net = canonical.dense_stack(b, canonical.init_params([784, 10]))
+    net = canonical.dense_stack(b, canonical.init_params([784, 10]), (1, 28, 28))
     loss = canonical.classification_loss(b)
     updater = canonical.sgd_optimizer(b, net, 0.1)
     _bare_epoch(b, net, train_iter, test_iter, loss, updater)  # warm-up

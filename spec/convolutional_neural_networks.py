@@ -43,7 +43,7 @@ def _evaluate_gpu_probe(b):
     X = rng.normal(size=(29, 1, 2, 3)).astype(np.float32)
     y = rng.integers(0, 3, 29)
     params = canonical.init_params([6, 3], 4)
-    net = canonical.dense_stack(b, params)
+    net = canonical.dense_stack(b, params, (1, 2, 3))
     it = b.d2l.load_array((b.images(X), b.labels(y)), 8, is_train=False)
     return b.d2l.evaluate_accuracy_gpu(net, it, b.d2l.try_gpu())
 

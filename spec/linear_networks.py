@@ -259,7 +259,7 @@ def _train_epoch_check(model, lr=0.3, num_epochs=3):
 
     def probe(b):
         X, y = _train_data()
-        net = canonical.dense_stack(b, canonical.init_params(sizes))
+        net = canonical.dense_stack(b, canonical.init_params(sizes), (1, 2, 3))
         if loss_kind == "squared":
             labels, loss = b.tensor(_regression_targets(X)), b.d2l.squared_loss
         else:
@@ -350,7 +350,7 @@ def _train_ch3_probe(b):
     plt = _plt()
     X, y = _train_data(n=96, spread=3.0)
     params = canonical.init_params([6, 3], 2)
-    net = canonical.dense_stack(b, params)
+    net = canonical.dense_stack(b, params, (1, 2, 3))
     train = b.d2l.load_array((b.images(X), b.labels(y)), 16)
     test = b.d2l.load_array((b.images(X), b.labels(y)), 16, is_train=False)
     before = set(plt.get_fignums())

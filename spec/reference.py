@@ -136,3 +136,60 @@ def residual(params, X, strides, training):
     if "4.weight" in params:
         X = conv2d(X, params["4.weight"], params["4.bias"], strides, 0)
     return np.maximum(Y + X, 0)
+
+
+def pool2d(X, kernel, stride, padding, mode):
+    """NCHW max or average pooling; max pooling pads with -inf."""
+    fill = -np.inf if mode == "max" else 0.0
+    X = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)),
+               constant_values=fill)
+    windows = np.lib.stride_tricks.sliding_window_view(X, (kernel, kernel), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride]
+    return windows.max(axis=(4, 5)) if mode == "max" else windows.mean(axis=(4, 5))
+
+
+def grouped_conv2d(X, weight, bias, stride, padding, groups):
+    """conv2d with the channels split into `groups` independent convolutions."""
+    xs = np.split(X, groups, axis=1)
+    ws = np.split(weight, groups, axis=0)
+    out = np.concatenate([conv2d(x, w, np.zeros(len(w)), stride, padding)
+                          for x, w in zip(xs, ws)], axis=1)
+    return out + bias[None, :, None, None]
+
+
+def run(layers, params, X, training):
+    """The NumPy forward pass of a model description (see `spec.canonical`); dropout is the
+    identity (compare dropout models in inference mode only)."""
+    h, k = np.asarray(X, np.float64), 0
+    params = {key: np.asarray(v, np.float64) for key, v in params.items()}
+    for layer in layers:
+        kind = layer[0]
+        if kind == "conv":
+            out, kernel, stride, pad, groups = (*layer[1:], 1)[:5]
+            h = grouped_conv2d(h, params[f"{k}.weight"], params[f"{k}.bias"], stride, pad,
+                               groups)
+            k += 1
+        elif kind == "bn":
+            h = (batch_norm(h, params, k, training) if h.ndim == 4 else
+                 batch_norm(h[:, :, None, None], params, k, training)[:, :, 0, 0])
+            k += 1
+        elif kind == "dense":
+            h = h.reshape(len(h), -1) @ params[f"{k}.weight"] + params[f"{k}.bias"]
+            k += 1
+        elif kind == "residual":
+            n = 5 if layer[2] else 4
+            own = {f"{int(key.split('.')[0]) - k}.{key.split('.')[1]}": v
+                   for key, v in params.items() if k <= int(key.split(".")[0]) < k + n}
+            h = residual(own, h, layer[3], training)
+            k += n
+        elif kind in ("avgpool", "maxpool"):
+            h = pool2d(h, layer[1], layer[2], (*layer, 0)[3], kind[:3])
+        elif kind == "gap":
+            h = h.mean(axis=(2, 3))
+        elif kind == "flatten":
+            h = h.reshape(len(h), -1)
+        elif kind == "relu":
+            h = np.maximum(h, 0)
+        elif kind == "sigmoid":
+            h = 1 / (1 + np.exp(-h))
+    return h

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from spec import modern_cnns, reference
+from spec import canonical, modern_cnns, reference
 
 
 def test_keras_same_padding_with_stride_2_is_asymmetric(backend):
@@ -39,3 +39,44 @@ def test_residual_round_trips_canonical_params(backend):
     assert exported.keys() == params.keys()
     for k in params:
         np.testing.assert_array_equal(exported[k], params[k])
+
+
+MODELS = {"lenet": (canonical.LENET, (1, 28, 28), (False, True)),
+          "bn-lenet": (canonical.BN_LENET, (1, 28, 28), (False, True)),
+          "small-resnet": (canonical.SMALL_RESNET, (1, 12, 12), (False, True)),
+          "dropout-mlp": (canonical.DROPOUT_MLP, (2, 3, 3), (False,))}
+
+
+def _outputs(backend, name):
+    """(params, params exported right after import, outputs per mode, NumPy's outputs)."""
+    layers, image_shape, modes = MODELS[name]
+    params = canonical.init_model(layers, image_shape, seed=2)
+    net = canonical.build(backend, layers, params, image_shape)
+    exported = backend.d2l.export_params(net)
+    X = np.random.default_rng(3).normal(size=(4, *image_shape)).astype(np.float32)
+    return params, exported, [canonical.forward(backend, net, X, mode) for mode in modes], [
+        reference.run(layers, params, X, mode) for mode in modes]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_cnn_from_canonical_weights_matches_numpy(backend, name):
+    """LeNet (6.6), batch-norm LeNet (7.5), a small ResNet of Residual blocks with max
+    pooling, a grouped convolution and global average pooling, and an MLP with dropout: the
+    same canonical weights give NumPy's outputs, in inference and (but with dropout) training
+    mode; exporting gives the weights back."""
+    params, exported, outputs, expected = _outputs(backend, name)
+    for out, ref in zip(outputs, expected):
+        np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4)
+    assert exported.keys() == params.keys()
+    for k in params:
+        np.testing.assert_allclose(exported[k], params[k], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_cnn_outputs_agree_across_frameworks(all_backends, name):
+    results = {b.name: _outputs(b, name)[2] for b in all_backends}
+    first, *others = all_backends
+    for other in others:
+        for a, c in zip(results[first.name], results[other.name]):
+            np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4,
+                                       err_msg=f"{name}: {first.name} vs {other.name}")

@@ -16,7 +16,8 @@ def test_train_ch3_learns_fashion_mnist_format_data(backend):
     d2l = backend.d2l
     with support.fashion_mnist_files(n_train=1200, n_test=300):
         train_iter, test_iter = d2l.load_data_fashion_mnist(64)
-        net = canonical.dense_stack(backend, canonical.init_params([784, 10], seed=5))
+        net = canonical.dense_stack(backend, canonical.init_params([784, 10], seed=5),
+                                   (1, 28, 28))
         printed = io.StringIO()
         with redirect_stdout(printed):
             result = d2l.train_ch3(net, train_iter, test_iter,
@@ -33,7 +34,7 @@ def test_train_ch3_asserts_the_quality_bars(backend):
     X = rng.normal(size=(64, 1, 2, 3)).astype(np.float32)
     y = rng.integers(0, 3, 64)
     it = d2l.load_array((backend.images(X), backend.labels(y)), 16)
-    net = canonical.dense_stack(backend, canonical.init_params([6, 3]))
+    net = canonical.dense_stack(backend, canonical.init_params([6, 3]), (1, 2, 3))
     with pytest.raises(AssertionError):
         d2l.train_ch3(net, it, it, canonical.classification_loss(backend), 1,
                       canonical.sgd_optimizer(backend, net, 0.01))
@@ -42,7 +43,7 @@ def test_train_ch3_asserts_the_quality_bars(backend):
 @pytest.mark.parametrize("sizes", [[6, 1], [6, 3], [6, 5, 4, 3]])
 def test_canonical_params_round_trip_and_forward(backend, sizes):
     params = canonical.init_params(sizes, seed=3)
-    net = canonical.dense_stack(backend, params)
+    net = canonical.dense_stack(backend, params, (1, 2, 3))
     X = np.random.default_rng(1).normal(size=(7, 1, 2, 3)).astype(np.float32)
     out = backend.numpy(net(backend.images(X)))
     np.testing.assert_allclose(out, reference.forward(params, X)[0], rtol=1e-5, atol=1e-5)
@@ -54,7 +55,7 @@ def test_canonical_params_round_trip_and_forward(backend, sizes):
 
 def test_import_params_rejects_wrong_keys_and_shapes(backend):
     params = canonical.init_params([6, 5, 3])
-    net = canonical.dense_stack(backend, params)
+    net = canonical.dense_stack(backend, params, (1, 2, 3))
     with pytest.raises(ValueError, match="keys"):
         backend.d2l.import_params(net, {"0.weight": params["0.weight"]})
     bad = dict(params, **{"1.weight": np.zeros((5, 4), np.float32)})
@@ -68,6 +69,7 @@ def test_train_ch3_with_the_books_settings(backend):
     d2l = backend.d2l
     with support.fashion_mnist_files(n_train=60000, n_test=10000):
         train_iter, test_iter = d2l.load_data_fashion_mnist(256)
-        net = canonical.dense_stack(backend, canonical.init_params([784, 10], seed=0))
+        net = canonical.dense_stack(backend, canonical.init_params([784, 10], seed=0),
+                                   (1, 28, 28))
         d2l.train_ch3(net, train_iter, test_iter, canonical.classification_loss(backend), 10,
                       canonical.sgd_optimizer(backend, net, 0.1))

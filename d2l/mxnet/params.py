@@ -62,7 +62,10 @@ def get(kind, layer, name):
 def set(kind, layer, name, value):  # noqa: A001  (the adapter's verb)
     if _transposed(kind, name):
         value = value.T
-    getattr(layer, name).set_data(np.array(value, dtype="float32"))
+    param = getattr(layer, name)
+    param.set_data(np.array(value, dtype="float32"))
+    if param._deferred_init:  # shapes are complete now: create the arrays from this data
+        param._finish_deferred_init()
 
 
 def export_params(net):

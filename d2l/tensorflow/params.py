@@ -1,11 +1,14 @@
 """Canonical parameters for Keras models: the layer adapter of `d2l.common.params`.
 
 `export_params(net)` / `import_params(net, params)` move weights to and from the canonical
-layout (Keras convolution kernels are (kh, kw, in, out)); importing builds layers that have
-not seen an input yet from the canonical shapes.
+layout: Keras convolution kernels are (kh, kw, in, out), and a dense layer after a Flatten of
+NHWC maps has its rows in (h, w, c) order where the canonical order is NCHW's (c, h, w).
+Importing builds layers that have not seen an input yet from the canonical shapes; a network
+with a Flatten must be built first (`net.build(input_shape)`), so its map shape is known.
 """
 
 import sys
+import weakref
 
 import keras
 import numpy as np
@@ -20,6 +23,11 @@ _FIELDS = {"weight": "kernel", "running_mean": "moving_mean",
            "running_var": "moving_variance"}
 
 
+# Dense layers fed by a Flatten of NHWC feature maps -> (H, W, C) of those maps: their
+# kernel rows are in (h, w, c) order, the canonical rows in (c, h, w) order (NCHW flatten).
+_FLATTENED = weakref.WeakKeyDictionary()
+
+
 def _walk(layer):
     yield layer
     for child in getattr(layer, "layers", ()):
@@ -27,8 +35,39 @@ def _walk(layer):
 
 
 def layers(net):
-    return [(kind, layer) for layer in _walk(net) for cls, kind in _KINDS
-            if isinstance(layer, cls)]
+    found, flat_shape = [], None
+    for layer in _walk(net):
+        if isinstance(layer, keras.layers.Flatten):
+            built = getattr(layer, "_build_shapes_dict", None) or {}
+            shape = next(iter(built.values()), None)
+            if shape is None:
+                raise ValueError("import_params/export_params: build the Keras network first "
+                                 "(net.build(input_shape) or one forward pass): the dense "
+                                 "layer after Flatten needs the feature-map shape")
+            flat_shape = tuple(shape[1:]) if len(shape) == 4 else None
+        for cls, kind in _KINDS:
+            if isinstance(layer, cls):
+                found.append((kind, layer))
+                if kind == "dense" and flat_shape is not None:
+                    _FLATTENED[layer] = flat_shape
+                if kind in ("dense", "conv"):
+                    flat_shape = None
+    return found
+
+
+def _rows_to_canonical(layer, kernel):
+    """Dense kernel rows from Keras' (h, w, c) flatten order to the canonical (c, h, w)."""
+    if layer not in _FLATTENED:
+        return kernel
+    h, w, c = _FLATTENED[layer]
+    return kernel.reshape(h, w, c, -1).transpose(2, 0, 1, 3).reshape(h * w * c, -1)
+
+
+def _rows_to_keras(layer, weight):
+    if layer not in _FLATTENED:
+        return weight
+    h, w, c = _FLATTENED[layer]
+    return weight.reshape(c, h, w, -1).transpose(1, 2, 0, 3).reshape(h * w * c, -1)
 
 
 def names(kind, layer):
@@ -37,8 +76,12 @@ def names(kind, layer):
     return ["weight", "bias"] if layer.use_bias else ["weight"]
 
 
-def _from_keras(kind, name, value):
-    return value.transpose(3, 2, 0, 1) if kind == "conv" and name == "weight" else value
+def _from_keras(kind, layer, name, value):
+    if kind == "conv" and name == "weight":
+        return value.transpose(3, 2, 0, 1)
+    if kind == "dense" and name == "weight":
+        return _rows_to_canonical(layer, value)
+    return value
 
 
 def shape(kind, layer, name):
@@ -68,12 +111,14 @@ def build(kind, layer, arrays):
 def get(kind, layer, name):
     if not layer.built:
         return None
-    return _from_keras(kind, name, np.asarray(getattr(layer, _FIELDS.get(name, name))))
+    return _from_keras(kind, layer, name, np.asarray(getattr(layer, _FIELDS.get(name, name))))
 
 
 def set(kind, layer, name, value):  # noqa: A001  (the adapter's verb)
     if kind == "conv" and name == "weight":
         value = value.transpose(2, 3, 1, 0)
+    elif kind == "dense" and name == "weight":
+        value = _rows_to_keras(layer, value)
     getattr(layer, _FIELDS.get(name, name)).assign(value)
 
 

@@ -14,7 +14,8 @@ from ..common import params as canonical
 
 __all__ = ["export_params", "import_params"]
 
-_KINDS = ((nn.Linear, "dense"), (nn.Conv2d, "conv"), (nn.BatchNorm2d, "batchnorm"))
+_KINDS = ((nn.Linear, "dense"), (nn.Conv2d, "conv"), (nn.BatchNorm1d, "batchnorm"),
+          (nn.BatchNorm2d, "batchnorm"))
 _FIELDS = {"gamma": "weight", "beta": "bias"}  # canonical batchnorm name -> torch name
 
 
