@@ -1,5 +1,10 @@
 """Chapter 6, Convolutional Neural Networks: corr2d (6.2) and evaluate_accuracy_gpu (6.6)."""
 
+import contextlib
+import importlib
+import io
+import re
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -79,4 +84,137 @@ ENTRIES = [
           "Accuracy over the iterator with every batch moved to `device` (default: where the "
           "net's parameters are; TensorFlow: where the batch is).",
           probe=_evaluate_gpu_probe, expect=_evaluate_gpu_expect, tol=Tol(0.0, 0.0)),
+]
+
+
+def _ch6_data(seed=5, n_train=96, n_test=40):
+    """Separable 2 x 3 'images' and labels of 3 classes: (train X, y), (test X, y)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1.5, (3, 6))
+
+    def draw(n):
+        y = rng.integers(0, 3, n)
+        return (centres[y] + rng.normal(0, 1, (n, 6))).reshape(n, 1, 2, 3).astype(
+            np.float32), y
+
+    return draw(n_train), draw(n_test)
+
+
+@contextlib.contextmanager
+def canonical_init(b, params):
+    """Make the backend's train_ch6 start from `params` instead of its Xavier draw."""
+    module = importlib.import_module(f"d2l.{b.name}.convolutional_neural_networks")
+    original = module._initialize
+
+    def initialize(net, device):
+        original(net, device)
+        b.d2l.import_params(net, params)
+
+    module._initialize = initialize
+    try:
+        yield
+    finally:
+        module._initialize = original
+
+
+def run_train_ch6(b, layers, params, image_shape, train, test, lr, num_epochs, batch_size):
+    """train_ch6 from canonical weights on unshuffled batches; returns the per-epoch
+    (train loss, train acc, test acc) read back from its plot, and what it printed."""
+    import matplotlib.pyplot as plt
+
+    d2l = b.d2l
+    train_iter = d2l.load_array((b.images(train[0]), b.labels(train[1])), batch_size, False)
+    test_iter = d2l.load_array((b.images(test[0]), b.labels(test[1])), batch_size, False)
+    before, printed = set(plt.get_fignums()), io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        if b.name == "tensorflow":
+            d2l.train_ch6(lambda: canonical.build(b, layers, params, image_shape), train_iter,
+                          test_iter, num_epochs, lr, d2l.try_gpu())
+        else:
+            net = canonical.build(b, layers, params, image_shape)
+            with canonical_init(b, params):
+                d2l.train_ch6(net, train_iter, test_iter, num_epochs, lr, d2l.try_gpu())
+    (fig_num,) = set(plt.get_fignums()) - before
+    lines = plt.figure(fig_num).axes[0].get_lines()
+    plt.close(fig_num)
+    history = []
+    for epoch in range(1, num_epochs + 1):
+        at_end = [np.asarray(line.get_ydata())[np.asarray(line.get_xdata()) == epoch]
+                  for line in lines]
+        history.append([float(values[-1]) for values in at_end])
+    return history, printed.getvalue()
+
+
+_CH6_PRINTED = re.compile(r"(training on \S+\n)?loss \d+\.\d{3}, train acc \d\.\d{3}, "
+                          r"test acc \d\.\d{3}\n\d+\.\d examples/sec on \S+\n$")
+
+
+def _train_ch6_probe(b, lr=0.5, num_epochs=2):
+    train, test = _ch6_data()
+    params = canonical.init_params([6, 5, 3], 6)
+    layers = canonical.dense_stack_layers([6, 5, 3])
+    history, printed = run_train_ch6(b, layers, params, (1, 2, 3), train, test, lr,
+                                     num_epochs, 16)
+    return [history, bool(_CH6_PRINTED.match(printed))]
+
+
+def _train_ch6_expect(lr=0.5, num_epochs=2):
+    train, test = _ch6_data()
+    params = canonical.init_params([6, 5, 3], 6)
+    batches = [(train[0][i:i + 16], train[1][i:i + 16]) for i in range(0, len(train[1]), 16)]
+    history = []
+    for _ in range(num_epochs):
+        [(loss, acc)], params = reference.train_epochs(params, batches, lr, 1)
+        logits, _ = reference.forward(params, test[0])
+        history.append([loss, acc, reference.accuracy(logits, test[1]) / len(test[1])])
+    return [history, True]
+
+
+def _callback_probe(b):
+    """TrainCallback's hooks on their own: the plot gets the logs and the test accuracy,
+    and the summary is printed after the last epoch."""
+    import matplotlib.pyplot as plt
+
+    train, test = _ch6_data()
+    params = canonical.init_params([6, 3], 7)
+    net = canonical.build(b, canonical.dense_stack_layers([6, 3]), params, (1, 2, 3))
+    if b.name == "tensorflow":
+        net.compile(loss=canonical.classification_loss(b), metrics=["accuracy"])
+    it = b.d2l.load_array((b.images(test[0]), b.labels(test[1])), 8, False)
+    callback = b.d2l.TrainCallback(net, it, it, 2, "somewhere")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        for epoch, logs in enumerate(({"loss": 0.9, "accuracy": 0.5},
+                                      {"loss": 0.7, "accuracy": 0.6})):
+            callback.on_epoch_begin(epoch)
+            callback.on_epoch_end(epoch, logs)
+    plt.close(callback.animator.fig)
+    return [callback.animator.Y, printed.getvalue().splitlines()[0],
+            printed.getvalue().splitlines()[1].endswith("examples/sec on somewhere")]
+
+
+def _callback_expect():
+    _, test = _ch6_data()
+    logits, _ = reference.forward(canonical.init_params([6, 3], 7), test[0])
+    acc = reference.accuracy(logits, test[1]) / len(test[1])
+    return [[[0.9, 0.7], [0.5, 0.6], [acc, acc]],
+            f"loss 0.700, train acc 0.600, test acc {acc:.3f}", True]
+
+
+ENTRIES += [
+    Entry("TrainCallback", "6.6", "TrainCallback(net, train_iter, test_iter, num_epochs, "
+          "device_name)",
+          "Epoch hooks (a Keras callback in TensorFlow; the same hooks for hand-written loops "
+          "in MXNet/PyTorch): time the epoch, plot logs['loss'], logs['accuracy'] and the "
+          "test accuracy, print the two summary lines after the last epoch.",
+          probe=_callback_probe, expect=_callback_expect, tol=Tol(1e-6, 1e-6)),
+    Entry("train_ch6", "6.6",
+          "M, P: train_ch6(net, train_iter, test_iter, num_epochs, lr, device) | "
+          "T: train_ch6(net_fn, train_iter, test_iter, num_epochs, lr, device)",
+          "SGD on the mean cross-entropy on `device`; per-epoch train loss, train accuracy "
+          "and test accuracy plotted; prints 'loss …, train acc …, test acc …' and "
+          "'… examples/sec on {device}' (PyTorch first 'training on {device}'). Checked from "
+          "canonical weights (instead of the Xavier draw) against NumPy SGD.",
+          probe=_train_ch6_probe, expect=_train_ch6_expect, tol=Tol(1e-4, 1e-5),
+          rejects=(Reject("lr 0", lambda b: (None, None, None, 1, 0.0, None), match="lr"),)),
 ]

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from spec import canonical, modern_cnns, reference
+from spec import canonical, modern_cnns, reference, support
+from spec.convolutional_neural_networks import run_train_ch6
 
 
 def test_keras_same_padding_with_stride_2_is_asymmetric(backend):
@@ -80,3 +81,44 @@ def test_cnn_outputs_agree_across_frameworks(all_backends, name):
         for a, c in zip(results[first.name], results[other.name]):
             np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4,
                                        err_msg=f"{name}: {first.name} vs {other.name}")
+
+
+def _fashion_arrays(n_train, n_test):
+    (x, y), (tx, ty) = (support.synthetic_fashion_mnist(n_train, 0),
+                        support.synthetic_fashion_mnist(n_test, 1))
+    return ((x[:, None] / np.float32(255)).astype(np.float32), y.astype(np.int64)), (
+        (tx[:, None] / np.float32(255)).astype(np.float32), ty.astype(np.int64))
+
+
+def test_train_ch6_lenet_agrees_across_frameworks(all_backends):
+    """LeNet (6.6) from the same canonical weights on the same batches: the per-epoch train
+    loss, train accuracy and test accuracy of train_ch6 agree across frameworks."""
+    train, test = _fashion_arrays(256, 128)
+    params = canonical.init_model(canonical.LENET, (1, 28, 28), seed=0)
+    histories = {b.name: run_train_ch6(b, canonical.LENET, params, (1, 28, 28), train, test,
+                                       0.9, 2, 64)[0] for b in all_backends}
+    first, *others = all_backends
+    for other in others:
+        np.testing.assert_allclose(histories[other.name], histories[first.name], rtol=1e-3,
+                                   atol=1e-4, err_msg=f"{first.name} vs {other.name}")
+
+
+def test_train_ch6_learns_fashion_mnist_format_data(backend):
+    """Batch-norm LeNet (7.5) with the book's lr 1.0 on learnable Fashion-MNIST-format data
+    served through load_data_fashion_mnist: well above chance after two epochs."""
+    import io
+    from contextlib import redirect_stdout
+
+    d2l = backend.d2l
+    params = canonical.init_model(canonical.BN_LENET, (1, 28, 28), seed=1)
+    with support.fashion_mnist_files(n_train=1500, n_test=300):
+        train_iter, test_iter = d2l.load_data_fashion_mnist(128)
+        with redirect_stdout(io.StringIO()):
+            if backend.name == "tensorflow":
+                net = d2l.train_ch6(
+                    lambda: canonical.build(backend, canonical.BN_LENET, params, (1, 28, 28)),
+                    train_iter, test_iter, 2, 1.0, d2l.try_gpu())
+            else:
+                net = canonical.build(backend, canonical.BN_LENET, params, (1, 28, 28))
+                d2l.train_ch6(net, train_iter, test_iter, 2, 1.0, d2l.try_gpu())
+        assert d2l.evaluate_accuracy(net, test_iter) > 0.8

@@ -1,9 +1,12 @@
 """Framework-neutral parts of the chapter 3 training loop and prediction display."""
 
 from . import checks
+from .bookkeeping import Timer
 from .fashion_mnist import get_fashion_mnist_labels
 from .plotting import Animator, show_images
 from .tensors import to_numpy
+
+CH6_LEGEND = ["train loss", "train acc", "test acc"]
 
 
 def accuracy(y_hat, y):
@@ -53,3 +56,67 @@ def predict_ch3(net, test_iter, n=6):
     preds = get_fashion_mnist_labels(to_numpy(net(X)).argmax(axis=1))
     titles = [true + "\n" + pred for true, pred in zip(trues, preds)]
     show_images(to_numpy(X)[:n].reshape((-1, 28, 28)), 1, n, titles=titles[0:n])
+
+
+def print_ch6_summary(train_l, train_acc, test_acc, examples_per_sec, device):
+    """The two lines `train_ch6` prints when it finishes."""
+    print(f"loss {train_l:.3f}, train acc {train_acc:.3f}, test acc {test_acc:.3f}")
+    print(f"{examples_per_sec:.1f} examples/sec on {device}")
+
+
+def train_ch6(step, evaluate, train_iter, num_epochs, device):
+    """The loop of `train_ch6` (MXNet, PyTorch), given the backend's per-batch `step` and
+    per-epoch `evaluate`.
+
+    `step(X, y)` trains on one batch and returns its summed loss and its number of correct
+    predictions as framework scalars: they are added up on the device and converted to
+    Python numbers only at the five plot points per epoch (every `max(1, num_batches // 5)`
+    batches, and the last), so an asynchronous engine is not stopped after every batch. The
+    test accuracy is plotted once per epoch; the timer covers the training steps (and their
+    completion at the plot points). Prints the final loss/accuracies and the examples per
+    second on `device`.
+    """
+    checks.positive_int("train_ch6", "num_epochs", num_epochs)
+    animator = Animator(xlabel="epoch", xlim=[1, num_epochs], legend=CH6_LEGEND)
+    timer, num_batches = Timer(), len(train_iter)
+    every = max(1, num_batches // 5)
+    for epoch in range(num_epochs):
+        loss_sum, correct, n = 0.0, 0.0, 0
+        for i, (X, y) in enumerate(train_iter):
+            timer.start()
+            batch_loss, batch_correct = step(X, y)
+            loss_sum, correct, n = loss_sum + batch_loss, correct + batch_correct, n + len(y)
+            plot_now = (i + 1) % every == 0 or i == num_batches - 1
+            if plot_now:
+                train_l, train_acc = float(loss_sum) / n, float(correct) / n
+            timer.stop()
+            if plot_now:
+                animator.add(epoch + (i + 1) / num_batches, (train_l, train_acc, None))
+        test_acc = evaluate()
+        animator.add(epoch + 1, (None, None, test_acc))
+    print_ch6_summary(train_l, train_acc, test_acc, n * num_epochs / timer.sum(), device)
+
+
+class EpochReporter:
+    """The epoch hooks of `TrainCallback` (section 6.6): time each epoch, plot the epoch's
+    train loss and accuracy (from `logs`) with the test accuracy, and print the summary after
+    the last epoch. Backends subclass it with `test_accuracy()`."""
+
+    def __init__(self, net, train_iter, test_iter, num_epochs, device_name):
+        self.timer = Timer()
+        self.animator = Animator(xlabel="epoch", xlim=[1, num_epochs], legend=CH6_LEGEND)
+        self.net, self.train_iter, self.test_iter = net, train_iter, test_iter
+        self.num_epochs, self.device_name = num_epochs, device_name
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.timer.start()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.timer.stop()
+        test_acc = self.test_accuracy()
+        self.animator.add(epoch + 1, (logs["loss"], logs["accuracy"], test_acc))
+        if epoch == self.num_epochs - 1:
+            X, _ = next(iter(self.train_iter))
+            examples = X.shape[0] * len(self.train_iter)
+            print_ch6_summary(logs["loss"], logs["accuracy"], test_acc,
+                              examples / self.timer.avg(), self.device_name)
