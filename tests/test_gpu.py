@@ -46,3 +46,23 @@ def test_tensors_really_live_on_the_gpu(gpu_backend):
     t = gpu_backend.tensor(np.ones(3, np.float32))
     where = str(getattr(t, "device", None) or t.context).lower()
     assert "gpu" in where or "cuda" in where, where
+
+
+def test_train_ch6_lenet_on_gpu_matches_cpu(gpu_backend):
+    """LeNet trained by train_ch6 on the GPU follows the CPU run (same canonical weights,
+    same batches) and reports the GPU as its device."""
+    from spec import backends, canonical, support
+    from spec.convolutional_neural_networks import run_train_ch6
+
+    (x, y), (tx, ty) = (support.synthetic_fashion_mnist(512, 0),
+                        support.synthetic_fashion_mnist(256, 1))
+    train = ((x[:, None] / np.float32(255)).astype(np.float32), y)
+    test = ((tx[:, None] / np.float32(255)).astype(np.float32), ty)
+    params = canonical.init_model(canonical.LENET, (1, 28, 28), seed=0)
+    cpu = backends.Backend(gpu_backend.name)
+    on_cpu, _ = run_train_ch6(cpu, canonical.LENET, params, (1, 28, 28), train, test, 0.9, 2,
+                              64)
+    on_gpu, printed = run_train_ch6(gpu_backend, canonical.LENET, params, (1, 28, 28), train,
+                                    test, 0.9, 2, 64)
+    np.testing.assert_allclose(on_gpu, on_cpu, rtol=1e-4, atol=1e-5)
+    assert "examples/sec on" in printed and ("cuda" in printed or "gpu" in printed.lower())
