@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import reference
+from . import canonical, reference
 from .entry import Entry, Tol
 
 # (input channels, num_channels, use_1x1conv, strides, input height/width)
@@ -44,18 +44,6 @@ def build_residual(b, in_channels, channels, use_1x1conv, strides, params):
     return net
 
 
-def forward(b, net, X, training):
-    """net(X) in training (batch statistics) or inference mode, as NCHW NumPy."""
-    X = b.images(X)
-    if b.name == "torch":
-        net.train(training)
-        return b.from_images(net(X))
-    if b.name == "mxnet":
-        with b.fw.autograd.record(train_mode=training):
-            return b.from_images(net(X))
-    return b.from_images(net(X, training=training))
-
-
 def _inputs(config, seed=1):
     in_channels, _, _, _, size = config
     return np.random.default_rng(seed).normal(size=(2, in_channels, size, size)).astype(
@@ -68,8 +56,8 @@ def _residual_probe(b):
         in_channels, channels, use_1x1conv, strides, _ = config
         params = residual_params(in_channels, channels, use_1x1conv)
         net = build_residual(b, in_channels, channels, use_1x1conv, strides, params)
-        outputs += [forward(b, net, _inputs(config), False),
-                    forward(b, net, _inputs(config), True)]
+        outputs += [canonical.forward(b, net, _inputs(config), False),
+                    canonical.forward(b, net, _inputs(config), True)]
     return outputs
 
 
