@@ -6,17 +6,21 @@
 
 from . import (
     aliases,
+    attention_mechanisms,
     convolutional_neural_networks,
     deep_learning_computation,
     linear_networks,
     modern_cnns,
+    modern_rnns,
     multilayer_perceptrons,
     preliminaries,
+    recurrent_neural_networks,
 )
 
 ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptrons.ENTRIES
            + deep_learning_computation.ENTRIES + convolutional_neural_networks.ENTRIES
-           + modern_cnns.ENTRIES + aliases.ENTRIES)
+           + modern_cnns.ENTRIES + recurrent_neural_networks.ENTRIES
+           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES + aliases.ENTRIES)
 
 
 def symbol(entry):

@@ -1,0 +1,3 @@
+"""Chapter 10, Attention Mechanisms, for tensorflow."""
+
+__all__ = []
