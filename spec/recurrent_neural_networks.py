@@ -5,8 +5,12 @@
 DATA_ENTRIES = []
 # --- end 8.2-8.3 ---
 
-# --- 8.5-8.6 models and training (owner: RNN) ---
-MODEL_ENTRIES = []
-# --- end 8.5-8.6 ---
+# --- 8.5 RNN from scratch and training (owner: RNN training) ---
+SCRATCH_ENTRIES = []
+# --- end 8.5 ---
 
-ENTRIES = DATA_ENTRIES + MODEL_ENTRIES
+# --- 8.6 concise RNN model (owner: RNN layers) ---
+CONCISE_ENTRIES = []
+# --- end 8.6 ---
+
+ENTRIES = DATA_ENTRIES + SCRATCH_ENTRIES + CONCISE_ENTRIES

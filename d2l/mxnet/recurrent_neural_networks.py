@@ -5,6 +5,10 @@
 __all__ = []
 # --- end 8.2-8.3 ---
 
-# --- 8.5-8.6 models and training (owner: RNN) ---
+# --- 8.5 RNN from scratch and training (owner: RNN training) ---
 __all__ += []
-# --- end 8.5-8.6 ---
+# --- end 8.5 ---
+
+# --- 8.6 concise RNN model (owner: RNN layers) ---
+__all__ += []
+# --- end 8.6 ---
