@@ -266,3 +266,209 @@ def sgd_optimizer(backend, net, lr):
     import keras
 
     return keras.optimizers.SGD(learning_rate=lr)
+
+
+# --- recurrent layers (8.6, 9.x): canonical weights and states in every framework ---------
+#
+# The canonical state of a recurrent layer is PyTorch's: h (num_layers * D, batch, H) for
+# 'rnn' and 'gru', the pair (h, c) for 'lstm', row l * D + d for layer l and direction d
+# (D = 2 if bidirectional else 1). Sequences are time-major (num_steps, batch, features) in
+# the spec, as in MXNet and PyTorch; Keras layers are batch-major (the helpers transpose).
+
+RECURRENT_KINDS = ("rnn", "gru", "lstm")
+
+
+def init_recurrent(kind, input_size, num_hiddens, num_layers=1, bidirectional=False, seed=0,
+                   k=0, scale=0.5):
+    """Random canonical parameters of one recurrent layer (layer index k), uniform in
+    [-scale, scale]."""
+    from d2l.common.params import RECURRENT_GATES, parse_recurrent_name, recurrent_names
+
+    rng = np.random.default_rng(seed)
+    rows, directions = RECURRENT_GATES[kind] * num_hiddens, 2 if bidirectional else 1
+    params = {}
+    for name in recurrent_names(num_layers, bidirectional):
+        field, layer, _ = parse_recurrent_name(name)
+        cols = {"weight_ih": input_size if layer == 0 else directions * num_hiddens,
+                "weight_hh": num_hiddens}.get(field)
+        dims = (rows,) if cols is None else (rows, cols)
+        params[f"{k}.{name}"] = rng.uniform(-scale, scale, dims).astype(np.float32)
+    return params
+
+
+def init_state(kind, num_layers, bidirectional, batch_size, num_hiddens, seed=0):
+    """A random canonical state (see above) of a recurrent layer."""
+    rng = np.random.default_rng(seed)
+    dims = (num_layers * (2 if bidirectional else 1), batch_size, num_hiddens)
+    h = rng.normal(0, 0.5, dims).astype(np.float32)
+    return (h, rng.normal(0, 0.5, dims).astype(np.float32)) if kind == "lstm" else h
+
+
+def rekeyed(params, k, new_k=0):
+    """Canonical layer k of `params` as layer new_k (other layers left out)."""
+    return {f"{new_k}.{key.split('.', 1)[1]}": v for key, v in params.items()
+            if key.split(".", 1)[0] == str(k)}
+
+
+def recurrent_layer(b, kind, num_hiddens, num_layers=1, bidirectional=False, input_size=None,
+                    keras_cells=False):
+    """The framework's recurrent layer, unloaded (an 'rnn' uses tanh everywhere; Gluon's
+    `rnn.RNN` would default to ReLU). MXNet/PyTorch: time-major `rnn.RNN/GRU/LSTM`
+    / `nn.RNN/GRU/LSTM` (PyTorch needs `input_size`). Keras (batch-major, return_sequences and
+    return_state): SimpleRNN/GRU/LSTM for one layer (`keras.layers.RNN` over one cell with
+    `keras_cells`), RNN over StackedRNNCells for several, Bidirectional for one layer both
+    ways, and a list of Bidirectional layers (one per layer) for several layers both ways."""
+    if b.name == "torch":
+        from torch import nn
+
+        cls = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[kind]
+        return cls(input_size, num_hiddens, num_layers, bidirectional=bidirectional).to(
+            b.device)
+    if b.name == "mxnet":
+        from mxnet.gluon import rnn
+
+        if kind == "rnn":  # Gluon's default activation is ReLU, the others' tanh
+            layer = rnn.RNN(num_hiddens, num_layers, "tanh", bidirectional=bidirectional)
+        else:
+            cls = rnn.GRU if kind == "gru" else rnn.LSTM
+            layer = cls(num_hiddens, num_layers, bidirectional=bidirectional)
+        layer.initialize(ctx=b.device)
+        return layer
+    import keras
+
+    L = keras.layers
+    cell = {"rnn": L.SimpleRNNCell, "gru": L.GRUCell, "lstm": L.LSTMCell}[kind]
+    full = dict(return_sequences=True, return_state=True)
+    if bidirectional:
+        layers = [L.Bidirectional(L.RNN(cell(num_hiddens), **full)) for _ in range(num_layers)]
+        return layers[0] if num_layers == 1 else layers
+    if num_layers > 1:
+        return L.RNN(L.StackedRNNCells([cell(num_hiddens) for _ in range(num_layers)]), **full)
+    if keras_cells:
+        return L.RNN(cell(num_hiddens), **full)
+    return {"rnn": L.SimpleRNN, "gru": L.GRU, "lstm": L.LSTM}[kind](num_hiddens, **full)
+
+
+def _per_layer(params):
+    """A one-layer canonical recurrent layer (keys "0.<name>_l<l>[_reverse]") as one dict
+    per layer l, each keyed like a single-layer recurrent layer."""
+    from d2l.common.params import parse_recurrent_name
+
+    split = {}
+    for key, value in params.items():
+        name = key.split(".", 1)[1]
+        field, layer, reverse = parse_recurrent_name(name)
+        split.setdefault(layer, {})[f"0.{field}_l0{'_reverse' if reverse else ''}"] = value
+    return [split[layer] for layer in sorted(split)]
+
+
+def load_recurrent(b, layer, params):
+    """import_params for a layer of `recurrent_layer` (a list of Keras Bidirectional layers
+    takes the canonical layer apart, one layer each)."""
+    if isinstance(layer, list):
+        for part, own in zip(layer, _per_layer(params)):
+            b.d2l.import_params(part, own)
+    else:
+        b.d2l.import_params(layer, params)
+
+
+def export_recurrent(b, layer):
+    """export_params for a layer of `recurrent_layer` (a list is put back together)."""
+    if not isinstance(layer, list):
+        return b.d2l.export_params(layer)
+    merged = {}
+    for index, part in enumerate(layer):
+        merged.update({key.replace("_l0", f"_l{index}"): value
+                       for key, value in b.d2l.export_params(part).items()})
+    return merged
+
+
+def _state_rows(kind, state):
+    """A canonical state as one entry per (layer, direction) row: h, or (h, c) for lstm."""
+    return list(zip(*state)) if kind == "lstm" else list(state)
+
+
+def _state_from_rows(kind, rows):
+    if kind == "lstm":
+        return np.stack([h for h, _ in rows]), np.stack([c for _, c in rows])
+    return np.stack(rows)
+
+
+def keras_state(b, layer, kind, state):
+    """A canonical state as the initial_state of a Keras layer of `recurrent_layer`
+    (flat for one cell and for Bidirectional, one list per cell for StackedRNNCells; a
+    list of layers gets one such state per layer)."""
+    import keras
+
+    rows = [list(row) if kind == "lstm" else [row] for row in _state_rows(kind, state)]
+    rows = [[b.tensor(part) for part in row] for row in rows]
+    if isinstance(layer, list):
+        return [rows[2 * i] + rows[2 * i + 1] for i in range(len(layer))]
+    if isinstance(layer, keras.layers.Bidirectional):
+        return rows[0] + rows[1]
+    if isinstance(layer.cell, keras.layers.StackedRNNCells):
+        return rows
+    return rows[0]
+
+
+def state_from_keras(b, layer, kind, states):
+    """The canonical state of the states a Keras layer of `recurrent_layer` returned."""
+    import keras
+
+    width = 2 if kind == "lstm" else 1
+    if isinstance(layer, list):
+        flat = [s for per_layer in states for s in per_layer]
+    elif isinstance(layer, keras.layers.RNN) and isinstance(layer.cell,
+                                                             keras.layers.StackedRNNCells):
+        flat = [s for per_cell in states for s in per_cell]
+    else:
+        flat = list(states)
+    flat = [b.numpy(s) for s in flat]
+    rows = [tuple(flat[i:i + width]) if width == 2 else flat[i]
+            for i in range(0, len(flat), width)]
+    return _state_from_rows(kind, rows)
+
+
+def framework_state(b, layer, kind, state):
+    """A canonical state as the state a layer of `recurrent_layer` takes: PyTorch a tensor
+    (an (h, c) tuple for lstm), MXNet a list of arrays, Keras see `keras_state`."""
+    if b.name == "torch":
+        return tuple(b.tensor(s) for s in state) if kind == "lstm" else b.tensor(state)
+    if b.name == "mxnet":
+        return [b.tensor(s) for s in (state if kind == "lstm" else (state,))]
+    return keras_state(b, layer, kind, state)
+
+
+def canonical_state(b, layer, kind, state):
+    """The canonical state of a state in the framework's format (see `framework_state`)."""
+    if b.name == "tensorflow":
+        return state_from_keras(b, layer, kind, state)
+    listed = kind == "lstm" or b.name == "mxnet"  # else one PyTorch tensor
+    parts = [b.numpy(s) for s in state] if listed else [b.numpy(state)]
+    return tuple(parts) if kind == "lstm" else parts[0]
+
+
+def run_recurrent(b, layer, kind, X, state=None):
+    """A layer of `recurrent_layer` on time-major X (num_steps, batch, in) from the canonical
+    `state` (None: the framework's zero state); returns (outputs (num_steps, batch, D * H),
+    final canonical state), as NumPy."""
+    given = None if state is None else framework_state(b, layer, kind, state)
+    if b.name == "mxnet" and given is None:
+        given = layer.begin_state(batch_size=X.shape[1], ctx=b.device)
+    if b.name != "tensorflow":
+        out, final = layer(b.tensor(X), given)
+        return b.numpy(out), canonical_state(b, layer, kind, final)
+    import tensorflow as tf
+
+    parts = layer if isinstance(layer, list) else [layer]
+    if given is None:
+        initials = [None] * len(parts)
+    else:
+        initials = given if isinstance(layer, list) else [given]
+    with tf.device(b.device):
+        h, finals = b.tensor(np.asarray(X).transpose(1, 0, 2)), []
+        for part, initial in zip(parts, initials):
+            h, *final = part(h, initial_state=initial)
+            finals.append(final)
+    final = finals if isinstance(layer, list) else finals[0]
+    return b.numpy(h).transpose(1, 0, 2), canonical_state(b, layer, kind, final)

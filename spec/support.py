@@ -7,6 +7,7 @@ Nothing here reaches the internet: files are served from a local folder on 127.0
 import contextlib
 import gzip
 import http.server
+import io
 import os
 import pathlib
 import shutil
@@ -146,3 +147,13 @@ def fashion_mnist_files(n_train=600, n_test=200, seed=0):
             hub[split] = tuple(entries)
         with patched(fashion_mnist.FASHION_MNIST_HUB, **hub):
             yield splits["train"], splits["test"]
+
+
+@contextlib.contextmanager
+def shared_data_served(*names):
+    """`data_sandbox()` serving the real files `names` of shared/data; yields (cache, www,
+    url). Downloads print their 'Downloading ...' line to a discarded buffer."""
+    with data_sandbox() as (cache, www, url), contextlib.redirect_stdout(io.StringIO()):
+        for name in names:
+            copy_shared(name, www)
+        yield cache, www, url

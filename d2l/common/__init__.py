@@ -5,12 +5,25 @@ import importlib
 from .bookkeeping import Accumulator, Timer
 from .data_hub import DATA_HUB, DATA_URL, download, download_all, download_extract
 from .fashion_mnist import get_fashion_mnist_labels
-from .plotting import Animator, plot, set_axes, set_figsize, show_images, use_svg_display
+from .machine_translation import bleu, preprocess_nmt, read_data_nmt, tokenize_nmt, truncate_pad
+from .plotting import (
+    Animator,
+    plot,
+    set_axes,
+    set_figsize,
+    show_heatmaps,
+    show_images,
+    use_svg_display,
+)
+from .text import Vocab, count_corpus, load_corpus_time_machine, read_time_machine, tokenize
 from .training import accuracy, predict_ch3
 
 __all__ = ["Accumulator", "Animator", "DATA_HUB", "DATA_URL", "Timer", "accuracy", "download",
            "download_all", "download_extract", "get_fashion_mnist_labels", "plot",
            "predict_ch3", "set_axes", "set_figsize", "show_images", "use_svg_display"]
+__all__ += ["show_heatmaps"]
+__all__ += ["Vocab", "bleu", "count_corpus", "load_corpus_time_machine", "preprocess_nmt",
+            "read_data_nmt", "read_time_machine", "tokenize", "tokenize_nmt", "truncate_pad"]
 
 # Modules the book reaches through `d2l.<name>`; imported on first use to keep
 # `import d2l.<framework>` light. "module:attr" names an attribute of a module.

@@ -119,6 +119,37 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
     return axes
 
 
+def show_heatmaps(matrices, xlabel, ylabel, titles=None, figsize=(2.5, 2.5), cmap="Reds"):
+    """Draw a grid of heatmaps (section 10.1) and one colorbar (shrink 0.6) for all of them.
+
+    `matrices` is 4-D (num_rows, num_cols, n_queries, n_keys), a tensor of any framework or a
+    NumPy array; cell (i, j) shows matrices[i, j] with `imshow` in a grid of Axes sharing x and
+    y. `xlabel` goes on the bottom row, `ylabel` on the first column, `titles[j]` (when given)
+    on column j. Returns None.
+    """
+    matrices = to_numpy(matrices)
+    if matrices.ndim != 4:
+        raise ValueError(f"show_heatmaps: matrices must be 4-D (num_rows, num_cols, n_queries, "
+                         f"n_keys), got shape {matrices.shape}")
+    num_rows, num_cols = matrices.shape[:2]
+    if titles is not None and len(titles) < num_cols:
+        raise ValueError(f"show_heatmaps: titles must give one title per column ({num_cols}), "
+                         f"got {len(titles)}")
+    use_svg_display()
+    fig, axes = _plt().subplots(num_rows, num_cols, figsize=figsize, sharex=True, sharey=True,
+                                squeeze=False)
+    for i, (row_axes, row_matrices) in enumerate(zip(axes, matrices)):
+        for j, (ax, matrix) in enumerate(zip(row_axes, row_matrices)):
+            image = ax.imshow(matrix, cmap=cmap)
+            if i == num_rows - 1:
+                ax.set_xlabel(xlabel)
+            if j == 0:
+                ax.set_ylabel(ylabel)
+            if titles:
+                ax.set_title(titles[j])
+    fig.colorbar(image, ax=axes, shrink=0.6)
+
+
 def _is_scalar(value):
     """True for numbers and 0-d arrays/tensors (which have a shape but no length)."""
     shape = getattr(value, "shape", None)

@@ -1,7 +1,8 @@
 """Canonical parameters for PyTorch models: the layer adapter of `d2l.common.params`.
 
 `export_params(net)` / `import_params(net, params)` move weights to and from the canonical
-layout, so the same weights go into the same model built in any framework.
+layout, so the same weights go into the same model built in any framework. The canonical
+recurrent layout is PyTorch's own (`nn.RNN`, `nn.GRU`, `nn.LSTM` parameter names).
 """
 
 import sys
@@ -15,8 +16,9 @@ from ..common import params as canonical
 __all__ = ["export_params", "import_params"]
 
 _KINDS = ((nn.Linear, "dense"), (nn.Conv2d, "conv"), (nn.BatchNorm1d, "batchnorm"),
-          (nn.BatchNorm2d, "batchnorm"))
-_FIELDS = {"gamma": "weight", "beta": "bias"}  # canonical batchnorm name -> torch name
+          (nn.BatchNorm2d, "batchnorm"), (nn.Embedding, "embedding"),
+          (nn.LayerNorm, "layernorm"), (nn.RNN, "rnn"), (nn.GRU, "gru"), (nn.LSTM, "lstm"))
+_FIELDS = {"gamma": "weight", "beta": "bias"}  # canonical (batch/layer) norm name -> torch
 
 
 def layers(net):
@@ -24,6 +26,11 @@ def layers(net):
 
 
 def names(kind, layer):
+    if kind in canonical.RECURRENT_GATES:
+        if layer.proj_size:
+            raise ValueError("export_params/import_params: LSTM layers with proj_size > 0 have "
+                             "no canonical layout")
+        return canonical.recurrent_names(layer.num_layers, layer.bidirectional, layer.bias)
     return [n for n in canonical.NAMES[kind] if getattr(layer, _FIELDS.get(n, n)) is not None]
 
 
@@ -41,12 +48,13 @@ def get(kind, layer, name):
     return value.T if kind == "dense" and name == "weight" else value
 
 
-def set(kind, layer, name, value):  # noqa: A001  (the adapter's verb)
-    if kind == "dense" and name == "weight":
-        value = value.T
-    target = getattr(layer, _FIELDS.get(name, name))
+def set(kind, layer, arrays):  # noqa: A001  (the adapter's verb)
     with torch.no_grad():
-        target.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+        for name, value in arrays.items():
+            if kind == "dense" and name == "weight":
+                value = value.T
+            target = getattr(layer, _FIELDS.get(name, name))
+            target.copy_(torch.from_numpy(np.ascontiguousarray(value)))
 
 
 def export_params(net):
