@@ -23,7 +23,7 @@ from .entry import EXACT, Entry, Reject, Tol
 from .recurrent_neural_networks import ReferenceVocab
 from .strategies import arrays
 
-# --- 9.5 machine-translation data (owner: text pipeline) ---
+# 9.5: Machine-translation data
 # Independent references: plain Python loops written from behaviour.md, no d2l code.
 
 FRA_ENG = ("fra-eng.zip", "94646ad1522d915e7b0f9296181140edcf86a4f5")
@@ -261,9 +261,9 @@ DATA_ENTRIES = [
           rejects=(Reject("k 0", lambda b: ("a b", "a b", 0), match="k"),
                    Reject("empty label", lambda b: ("a b", "", 2), match="label_seq"))),
 ]
-# --- end 9.5 ---
 
-# --- 9.6-9.7 encoder-decoder and seq2seq (owner: seq2seq) ---
+
+# 9.6-9.7: Encoder-decoder and seq2seq
 
 
 def sequence_mask_reference(X, valid_len, value=0):
@@ -929,6 +929,5 @@ MODEL_ENTRIES += [
           "decoding.",
           probe=_predict_probe, expect=_predict_expect, tol=EXACT),
 ]
-# --- end 9.6-9.7 ---
 
 ENTRIES = DATA_ENTRIES + MODEL_ENTRIES

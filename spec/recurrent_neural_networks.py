@@ -22,7 +22,7 @@ from . import canonical, reference, support
 from .entry import EXACT, Entry, Reject, Tol
 from .strategies import arrays, shapes
 
-# --- 8.2-8.3 text data (owner: text pipeline) ---
+# 8.2-8.3: Text data
 # Independent references: plain Python loops written from behaviour.md, no d2l code.
 
 TIME_MACHINE = ("timemachine.txt", "090b5e7e70c295757f55df93cb0a180b9691891a")
@@ -361,9 +361,9 @@ DATA_ENTRIES = [
           tol=EXACT,
           rejects=(Reject("batch_size -1", lambda b: (-1, 5), match="batch_size"),)),
 ]
-# --- end 8.2-8.3 ---
 
-# --- 8.5 RNN from scratch and training (owner: RNN training) ---
+
+# 8.5: RNN from scratch and training
 # A small character corpus (my own text) and its vocabulary: '<unk>', space, a-z.
 SCRATCH_TEXT = (
     "the time traveller sat by the fire and talked of the fourth dimension while the lamp "
@@ -826,9 +826,9 @@ SCRATCH_ENTRIES += [
                    Reject("num_epochs 0", lambda b: _train_ch8_args(b, 1.0, 0),
                           match="num_epochs"))),
 ]
-# --- end 8.5 ---
 
-# --- 8.6 concise RNN model (owner: RNN layers) ---
+
+# 8.6: Concise RNN model
 # RNNModel over each framework's recurrent layer (kind, num_layers, bidirectional), loaded
 # with the same canonical weights: layer 0 the recurrent layer, layer 1 the dense layer.
 _RNN_MODEL_CASES = (("rnn", 1, False), ("gru", 1, False), ("lstm", 1, False),
@@ -942,6 +942,5 @@ CONCISE_ENTRIES = [
                    Reject("batch-major layer / Keras RNN without return_state",
                           lambda b: (_wrong_rnn_layer(b), _LM_VOCAB), match="rnn_layer"))),
 ]
-# --- end 8.6 ---
 
 ENTRIES = DATA_ENTRIES + SCRATCH_ENTRIES + CONCISE_ENTRIES

@@ -11,7 +11,7 @@ from ..common import machine_translation, seq2seq
 from . import aliases
 from .recurrent_neural_networks import grad_clipping
 
-# --- 9.5 machine-translation data (owner: text pipeline) ---
+# 9.5: Machine-translation data
 __all__ = ["build_array_nmt", "load_data_nmt"]
 
 
@@ -38,9 +38,9 @@ def load_data_nmt(batch_size, num_steps, num_examples=600):
     Y_valid_len) from `load_array` (shuffled), see `d2l.common.machine_translation`."""
     return machine_translation.load_data_nmt(sys.modules[__package__], batch_size, num_steps,
                                              num_examples)
-# --- end 9.5 ---
 
-# --- 9.6-9.7 encoder-decoder and seq2seq (owner: seq2seq) ---
+
+# 9.6-9.7: Encoder-decoder and seq2seq
 __all__ += ["Encoder", "Decoder", "EncoderDecoder", "Seq2SeqEncoder", "sequence_mask",
             "MaskedSoftmaxCELoss", "train_seq2seq", "predict_seq2seq"]
 
@@ -175,4 +175,3 @@ def predict_seq2seq(net, src_sentence, src_vocab, tgt_vocab, num_steps, device,
     state = net.decoder.init_state(net.encoder(enc_X, enc_valid_len), enc_valid_len)
     attention = (lambda: net.decoder.attention_weights) if save_attention_weights else None
     return seq2seq.greedy_decode(decode_step, state, tgt_vocab, num_steps, attention)
-# --- end 9.6-9.7 ---

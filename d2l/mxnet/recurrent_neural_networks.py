@@ -9,7 +9,7 @@ from ..common import checks, language_models, text
 from . import aliases
 from .linear_networks import sgd
 
-# --- 8.2-8.3 text data (owner: text pipeline) ---
+# 8.2-8.3: Text data
 __all__ = ["seq_data_iter_random", "seq_data_iter_sequential", "SeqDataLoader",
            "load_data_time_machine"]
 
@@ -59,9 +59,9 @@ def load_data_time_machine(batch_size, num_steps, use_random_iter=False, max_tok
     Machine and its vocabulary."""
     return text.load_data_time_machine(sys.modules[__package__], batch_size, num_steps,
                                        use_random_iter, max_tokens)
-# --- end 8.2-8.3 ---
 
-# --- 8.5 RNN from scratch and training (owner: RNN training) ---
+
+# 8.5: RNN from scratch and training
 __all__ += ["RNNModelScratch", "predict_ch8", "grad_clipping", "train_epoch_ch8", "train_ch8"]
 
 
@@ -161,9 +161,9 @@ def train_ch8(net, train_iter, vocab, lr, num_epochs, device, use_random_iter=Fa
         lambda prefix: predict_ch8(prefix, language_models.NUM_SAMPLE_PREDS, net, vocab,
                                    device),
         num_epochs, device, sample_while_training=False)
-# --- end 8.5 ---
 
-# --- 8.6 concise RNN model (owner: RNN layers) ---
+
+# 8.6: Concise RNN model
 __all__ += ["RNNModel"]
 
 
@@ -197,4 +197,3 @@ class RNNModel(gluon.Block):
     def begin_state(self, *args, **kwargs):
         """The layer's zero state (the book calls begin_state(batch_size=..., ctx=...))."""
         return self.rnn.begin_state(*args, **kwargs)
-# --- end 8.6 ---

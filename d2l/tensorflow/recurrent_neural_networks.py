@@ -11,7 +11,7 @@ from ..common import checks, language_models, text
 from . import aliases
 from .deep_learning_computation import try_gpu
 
-# --- 8.2-8.3 text data (owner: text pipeline) ---
+# 8.2-8.3: Text data
 __all__ = ["seq_data_iter_random", "seq_data_iter_sequential", "SeqDataLoader",
            "load_data_time_machine"]
 
@@ -62,9 +62,9 @@ def load_data_time_machine(batch_size, num_steps, use_random_iter=False, max_tok
     Machine and its vocabulary."""
     return text.load_data_time_machine(sys.modules[__package__], batch_size, num_steps,
                                        use_random_iter, max_tokens)
-# --- end 8.2-8.3 ---
 
-# --- 8.5 RNN from scratch and training (owner: RNN training) ---
+
+# 8.5: RNN from scratch and training
 __all__ += ["RNNModelScratch", "predict_ch8", "grad_clipping", "train_epoch_ch8", "train_ch8"]
 
 
@@ -146,9 +146,9 @@ def train_ch8(net, train_iter, vocab, lr, num_epochs, strategy, use_random_iter=
         lambda: train_epoch_ch8(net, train_iter, loss, updater, use_random_iter),
         lambda prefix: predict_ch8(prefix, language_models.NUM_SAMPLE_PREDS, net, vocab),
         num_epochs, try_gpu()._device_name, sample_while_training=True)
-# --- end 8.5 ---
 
-# --- 8.6 concise RNN model (owner: RNN layers) ---
+
+# 8.6: Concise RNN model
 __all__ += ["RNNModel"]
 
 
@@ -195,4 +195,3 @@ class RNNModel(keras.layers.Layer):
         state = [s for layer in layers for s in layer.cell.get_initial_state(batch_size)]
         return state if dtype is None else tf.nest.map_structure(
             lambda s: tf.cast(s, dtype), state)
-# --- end 8.6 ---
