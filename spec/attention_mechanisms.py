@@ -257,7 +257,9 @@ def _ffn_call(b, case):
 
 @st.composite
 def _addnorm_case(draw):
-    batch, n, d = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 6))
+    # d >= 2: over one feature x - mean is 0 exactly, and each framework's float32 rounding
+    # of it is amplified by 1 / sqrt(eps) ~ 316 (observed 2.6e-5 in TensorFlow).
+    batch, n, d = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(2, 6))
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
     params = {"0.gamma": 1 + _normal(rng, d), "0.beta": _normal(rng, d)}
     return ({"sizes": {"d": d}, "params": params, "X": _normal(rng, batch, n, d, scale=1.0),
