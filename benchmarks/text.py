@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from d2l.common import machine_translation, text  # noqa: E402
 from spec import backends, support  # noqa: E402
+from spec.modern_rnns import bleu_reference as loop_bleu  # noqa: E402
 
 NUM_TOKENS = 1_000_000
 BATCH_SIZE, NUM_STEPS = 32, 35
@@ -84,27 +85,6 @@ def loop_sequential_iter(tensor, corpus, batch_size, num_steps):
         starts = [offset + r * width + s for r in range(batch_size)]
         yield (tensor([corpus[j:j + num_steps] for j in starts]),
                tensor([corpus[j + 1:j + 1 + num_steps] for j in starts]))
-
-
-def loop_bleu(pred_seq, label_seq, k):
-    """BLEU with the n-gram counts kept by explicit loops."""
-    pred, label = pred_seq.split(" "), label_seq.split(" ")
-    if len(pred) < k:
-        return 0.0
-    score = np.exp(min(0, 1 - len(label) / len(pred)))
-    for n in range(1, k + 1):
-        available = {}
-        for i in range(len(label) - n + 1):
-            gram = "".join(label[i:i + n])
-            available[gram] = available.get(gram, 0) + 1
-        matches = 0
-        for i in range(len(pred) - n + 1):
-            gram = "".join(pred[i:i + n])
-            if available.get(gram, 0) > 0:
-                matches += 1
-                available[gram] -= 1
-        score *= (matches / (len(pred) - n + 1)) ** (0.5 ** n)
-    return score
 
 
 # ---------------------------------------------------------------- data and timing

@@ -210,3 +210,11 @@ def load_data_time_machine(d2l, batch_size, num_steps, use_random_iter=False,
     """(d2l.SeqDataLoader(...), its vocab) for the backend module `d2l`."""
     data_iter = d2l.SeqDataLoader(batch_size, num_steps, use_random_iter, max_tokens)
     return data_iter, data_iter.vocab
+
+
+def tensor_batches(epoch, to_tensor, unstack, corpus, batch_size, num_steps):
+    """Generator over the (X, Y) minibatches of `epoch(corpus, batch_size, num_steps)` (a
+    sampler above, run at the first next()): one `to_tensor` conversion per epoch, then
+    `unstack` splits it into its minibatches along the first axis."""
+    Xs, Ys = (unstack(to_tensor(a)) for a in epoch(corpus, batch_size, num_steps))
+    yield from zip(Xs, Ys)

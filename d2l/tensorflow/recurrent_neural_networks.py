@@ -28,11 +28,8 @@ def _unstack(a):
 
 
 def _tensor_batches(epoch, corpus, batch_size, num_steps):
-    """Generator over the (X, Y) minibatches of `epoch(corpus, batch_size, num_steps)` (a
-    `d2l.common.text` sampler, run at the first next()): one tensor conversion per epoch,
-    then the epoch split into its minibatches."""
-    Xs, Ys = (_unstack(_index_tensor(a)) for a in epoch(corpus, batch_size, num_steps))
-    yield from zip(Xs, Ys)
+    """The (X, Y) minibatches of a `d2l.common.text` sampler as tensors."""
+    return text.tensor_batches(epoch, _index_tensor, _unstack, corpus, batch_size, num_steps)
 
 
 def seq_data_iter_random(corpus, batch_size, num_steps):
