@@ -180,9 +180,15 @@ def _fashion_mnist_expect(resize=None):
 
 @st.composite
 def _accuracy_inputs(draw):
+    """Class scores (n, q), or a single column (n, 1) of predicted ids (what a one-output
+    net gives), with labels (n,)."""
     n, q = draw(st.integers(1, 10)), draw(st.integers(2, 5))
-    y_hat = draw(arrays((n, q), unique=True, lo=-100, hi=100))
-    return y_hat, draw(st.lists(st.integers(0, q - 1), min_size=n, max_size=n))
+    ids = st.lists(st.integers(0, q - 1), min_size=n, max_size=n)
+    if draw(st.booleans()):
+        y_hat = np.asarray(draw(ids), np.float32)[:, None]
+    else:
+        y_hat = draw(arrays((n, q), unique=True, lo=-100, hi=100))
+    return y_hat, draw(ids)
 
 
 def _accuracy_call(b, y_hat, y):
@@ -276,6 +282,41 @@ def _train_epoch_check(model, lr=0.3, num_epochs=3):
         history, final = reference.train_epochs(
             canonical.init_params(sizes), _batches(X, targets), lr, num_epochs,
             "squared" if loss_kind == "squared" else "cross_entropy")
+        return [[list(h) for h in history], final]
+
+    return {"probe": probe, "expect": expect}
+
+
+def _regression_epoch_check(scratch, lr=0.1, num_epochs=3):
+    """Section 4.4's pattern: a one-output linear net trained on labels of shape (n,) (not
+    (n, 1)) with the squared loss, through the framework's SGD or (`scratch`) `d2l.Updater`
+    around `linreg`; the accuracy column compares the (n, 1) outputs with the labels."""
+    params = canonical.init_params([6, 1])
+
+    def probe(b):
+        X, _ = _train_data()
+        y = _regression_targets(X)[:, 0]
+        it = b.d2l.load_array((b.images(X), b.tensor(y)), 16, is_train=False)
+        if scratch:
+            w, bias = b.param(params["0.weight"]), b.param(params["0.bias"])
+
+            def net(X):
+                return b.d2l.linreg(b.d2l.reshape(X, (-1, 6)), w, bias)
+
+            updater = b.d2l.Updater([w, bias], lr)
+        else:
+            net = canonical.dense_stack(b, params, (1, 2, 3))
+            updater = canonical.sgd_optimizer(b, net, lr)
+        history = [list(b.d2l.train_epoch_ch3(net, it, b.d2l.squared_loss, updater))
+                   for _ in range(num_epochs)]
+        final = ({"0.weight": b.numpy(w), "0.bias": b.numpy(bias)} if scratch
+                 else b.d2l.export_params(net))
+        return [history, final]
+
+    def expect():
+        X, _ = _train_data()
+        history, final = reference.train_epochs(
+            params, _batches(X, _regression_targets(X)[:, 0]), lr, num_epochs, "squared")
         return [[list(h) for h in history], final]
 
     return {"probe": probe, "expect": expect}
@@ -487,8 +528,10 @@ ENTRIES = [
           probe=lambda b: _fashion_mnist_probe(b, 12),
           expect=lambda: _fashion_mnist_expect(12), tol=Tol(0.0, 5e-6)),
     Entry("accuracy", "3.6", "accuracy(y_hat, y)",
-          "Number of correct predictions (argmax over axis 1 when y_hat is 2-D with more than "
-          "one column) as a Python float.",
+          "Number of correct predictions as a Python float: the argmax over axis 1 when "
+          "y_hat is 2-D with more than one column; otherwise one prediction per example, "
+          "y's shape or a single column (n, 1) against labels (n,) (section 4.4's regression "
+          "net), cast to y's dtype and compared.",
           reference=lambda y_hat, y: reference.accuracy(y_hat, np.asarray(y)),
           inputs=_accuracy_inputs, call=_accuracy_call, tol=EXACT,
           rejects=(Reject("labels of another length",
@@ -510,6 +553,13 @@ ENTRIES = [
             "One epoch; returns (Σ loss / N, Σ correct / N). From identical canonical weights "
             "and batches, the framework-optimizer path follows NumPy SGD on the batch-mean "
             "loss.", **_train_epoch_check(model), tol=TRAIN_TOL) for model in MODELS],
+    *[Entry(f"train_epoch_ch3 (4.4 regression, {how})", "3.6",
+            "train_epoch_ch3(net, train_iter, squared_loss, updater)",
+            "Section 4.4 trains a one-output net on labels of shape (n,): the loss follows "
+            "NumPy SGD on the squared loss, and accuracy reads the (n, 1) outputs as one "
+            "prediction per example (equal to the label after a cast).",
+            **_regression_epoch_check(how == "from scratch"), tol=TRAIN_TOL)
+      for how in ("framework optimizer", "from scratch")],
     Entry("train_epoch_ch3 (scratch)", "3.6", "train_epoch_ch3(net, it, cross_entropy, Updater)",
           "Softmax regression from scratch with d2l.Updater: same trajectory as NumPy.",
           probe=_scratch_softmax_probe, expect=_scratch_softmax_expect, tol=TRAIN_TOL),

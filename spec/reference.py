@@ -37,12 +37,17 @@ def cross_entropy(logits, y):
 
 
 def accuracy(y_hat, y):
-    """Number of correct predictions: argmax over axis 1 when y_hat has several columns,
-    else y_hat itself compared with y."""
+    """Number of correct predictions: the argmax of each row when y_hat has several columns;
+    else one prediction per example (a single column (n, 1) is read as n predictions for
+    labels (n,)), cast to y's dtype and compared with y."""
     y = np.asarray(y)
-    if y_hat.ndim > 1 and y_hat.shape[1] > 1:
-        y_hat = np.argmax(y_hat, axis=1)
-    return float((y_hat.astype(y.dtype) == y).sum())
+    if y_hat.ndim == 2 and y_hat.shape[1] > 1:
+        predicted = np.argmax(y_hat, axis=1)
+    elif y_hat.shape == (len(y), 1) and y.ndim == 1:
+        predicted = y_hat.ravel()
+    else:
+        predicted = y_hat
+    return float(np.count_nonzero(predicted.astype(y.dtype) == y))
 
 
 def squared(out, y):

@@ -12,13 +12,18 @@ CH6_LEGEND = ["train loss", "train acc", "test acc"]
 def accuracy(y_hat, y):
     """Number of correct predictions, as a float.
 
-    `y_hat` holds class scores (n, q) (the argmax over axis 1 is the prediction) or predicted
-    labels of y's shape. Counted in NumPy: for the small tensors of a batch this is faster
-    than a chain of framework ops (TensorFlow's eager ops cost about 50 µs each).
+    `y_hat` holds class scores (n, q) with q > 1 (the argmax over axis 1 is the prediction)
+    or one prediction per example: y's shape, or a single column (n, 1) against labels (n,)
+    (the one-output regression net of section 4.4 trained through `train_epoch_ch3`).
+    Predictions are cast to y's dtype and compared for equality. Counted in NumPy: for the
+    small tensors of a batch this is faster than a chain of framework ops (TensorFlow's
+    eager ops cost about 50 µs each).
     """
     y_hat, y = to_numpy(y_hat), to_numpy(y)
     if y_hat.ndim > 1 and y_hat.shape[1] > 1:
         y_hat = y_hat.argmax(axis=1)
+    elif y_hat.ndim == 2 and y.ndim == 1 and len(y_hat) == len(y):
+        y_hat = y_hat[:, 0]
     if y_hat.shape != y.shape:
         raise ValueError(f"accuracy: predictions of shape {y_hat.shape} do not match labels y "
                          f"of shape {y.shape}")
