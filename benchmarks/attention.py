@@ -95,8 +95,8 @@ def _torch_baselines(b, params, X, lens):
 
 
 def _keras_baselines(b, params, X, lens):
-    import keras
     import tensorflow as tf
+    from tensorflow import keras
 
     layer = keras.layers.MultiHeadAttention(HEADS, HIDDENS // HEADS, use_bias=False)
     Xt = tf.constant(X)

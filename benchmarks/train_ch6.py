@@ -82,7 +82,7 @@ def _bare_epoch(b, net, train_iter, test_iter, lr):
 
 def _keras_fit(b, params, train_iter, test_iter, lr, callback):
     """TensorFlow: `fit` with or without d2l's TrainCallback (what train_ch6 runs)."""
-    import keras
+    from tensorflow import keras
 
     net = canonical.build(b, canonical.LENET, params, (1, 28, 28))
     net.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),

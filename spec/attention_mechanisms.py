@@ -771,8 +771,8 @@ def _gluon_decoders(d2l):
 def _keras_decoders(d2l):
     import math
 
-    import keras
     import tensorflow as tf
+    from tensorflow import keras
 
     class Seq2SeqAttentionDecoder(d2l.AttentionDecoder):
         def __init__(self, vocab_size, embed_size, num_hiddens, num_layers, dropout=0):
@@ -799,7 +799,7 @@ def _keras_decoders(d2l):
                 x = tf.concat((context, tf.expand_dims(x, axis=1)), axis=-1)
                 out, *hidden_state = self.rnn(x, initial_state=hidden_state,
                                               training=training)
-                hidden_state = keras.tree.flatten(hidden_state)
+                hidden_state = tf.nest.flatten(hidden_state)
                 outputs.append(out)
                 self._attention_weights.append(self.attention.attention_weights)
             outputs = self.dense(tf.concat(outputs, axis=1))

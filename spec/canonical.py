@@ -182,8 +182,8 @@ def _mxnet(b, layers, params, image_shape):
 
 
 def _keras(b, layers, params, image_shape):
-    import keras
     import tensorflow as tf
+    from tensorflow import keras
 
     L = keras.layers
     modules = []
@@ -248,7 +248,7 @@ def classification_loss(backend):
         from mxnet import gluon
 
         return gluon.loss.SoftmaxCrossEntropyLoss()
-    import keras
+    from tensorflow import keras
 
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
@@ -263,7 +263,7 @@ def sgd_optimizer(backend, net, lr):
         from mxnet import gluon
 
         return gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": lr})
-    import keras
+    from tensorflow import keras
 
     return keras.optimizers.SGD(learning_rate=lr)
 
@@ -334,7 +334,7 @@ def recurrent_layer(b, kind, num_hiddens, num_layers=1, bidirectional=False, inp
             layer = cls(num_hiddens, num_layers, bidirectional=bidirectional)
         layer.initialize(ctx=b.device)
         return layer
-    import keras
+    from tensorflow import keras
 
     L = keras.layers
     cell = {"rnn": L.SimpleRNNCell, "gru": L.GRUCell, "lstm": L.LSTMCell}[kind]
@@ -398,7 +398,7 @@ def keras_state(b, layer, kind, state):
     """A canonical state as the initial_state of a Keras layer of `recurrent_layer`
     (flat for one cell and for Bidirectional, one list per cell for StackedRNNCells; a
     list of layers gets one such state per layer)."""
-    import keras
+    from tensorflow import keras
 
     rows = [list(row) if kind == "lstm" else [row] for row in _state_rows(kind, state)]
     rows = [[b.tensor(part) for part in row] for row in rows]
@@ -412,17 +412,12 @@ def keras_state(b, layer, kind, state):
 
 
 def state_from_keras(b, layer, kind, states):
-    """The canonical state of the states a Keras layer of `recurrent_layer` returned."""
-    import keras
+    """The canonical state of the states a Keras layer of `recurrent_layer` returned (per
+    cell nested in lists or flat, as Keras 3 and tf-keras give them)."""
+    import tensorflow as tf
 
     width = 2 if kind == "lstm" else 1
-    if isinstance(layer, list):
-        flat = [s for per_layer in states for s in per_layer]
-    elif isinstance(layer, keras.layers.RNN) and isinstance(layer.cell,
-                                                             keras.layers.StackedRNNCells):
-        flat = [s for per_cell in states for s in per_cell]
-    else:
-        flat = list(states)
+    flat = tf.nest.flatten(states)
     flat = [b.numpy(s) for s in flat]
     rows = [tuple(flat[i:i + width]) if width == 2 else flat[i]
             for i in range(0, len(flat), width)]

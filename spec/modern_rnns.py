@@ -588,8 +588,8 @@ def _gluon_decoder(d2l):
 
 
 def _keras_decoder(d2l):
-    import keras
     import tensorflow as tf
+    from tensorflow import keras
 
     class Seq2SeqDecoder(d2l.Decoder):
         def __init__(self, vocab_size, embed_size, num_hiddens, num_layers, dropout=0):
@@ -608,7 +608,7 @@ def _keras_decoder(d2l):
             context = tf.repeat(tf.expand_dims(state[-1], 1), repeats=X.shape[1], axis=1)
             output, *state = self.rnn(tf.concat((X, context), 2), initial_state=state,
                                       **kwargs)
-            return self.dense(output), keras.tree.flatten(state)
+            return self.dense(output), tf.nest.flatten(state)
 
     return Seq2SeqDecoder
 
@@ -829,7 +829,7 @@ def _seed(b, seed):
     elif b.name == "torch":
         b.fw.manual_seed(seed)
     else:
-        import keras
+        from tensorflow import keras
 
         keras.utils.set_random_seed(seed)
 

@@ -493,7 +493,7 @@ def loss_and_updater(b, net, lr):
     if b.name == "torch":
         return (b.fw.nn.CrossEntropyLoss(),
                 lambda batch_size: b.d2l.sgd(net.params, lr, batch_size))
-    import keras
+    from tensorflow import keras
 
     return (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             keras.optimizers.SGD(learning_rate=lr))
@@ -904,7 +904,7 @@ def _dense_layer(b):
         return b.fw.nn.Linear(3, 3)
     if b.name == "mxnet":
         return b.fw.gluon.nn.Dense(3)
-    import keras
+    from tensorflow import keras
 
     return keras.layers.Dense(3)
 
@@ -916,7 +916,7 @@ def _wrong_rnn_layer(b):
         return b.fw.nn.GRU(_LM_VOCAB, _LM_HIDDENS, batch_first=True)
     if b.name == "mxnet":
         return b.fw.gluon.rnn.GRU(_LM_HIDDENS, layout="NTC")
-    import keras
+    from tensorflow import keras
 
     return keras.layers.GRU(_LM_HIDDENS, return_sequences=True)
 
@@ -929,8 +929,9 @@ CONCISE_ENTRIES = [
           "begin_state per framework: M the layer's list [h] / [h, c] (begin_state(batch_size"
           "=..., ctx=...)), P a tensor or (h, c) tuple (num_layers * directions, batch, H) "
           "(begin_state(device, batch_size=1)), T the Keras layer's state list "
-          "(begin_state(batch_size, dtype=None); Keras 3 has no time_major: the layer runs "
-          "batch-major with return_sequences and return_state, its outputs are transposed). "
+          "(begin_state(batch_size, dtype=None); a batch-major layer with return_sequences "
+          "and return_state gets batch-major one-hot inputs and its outputs are transposed; "
+          "tf-keras also takes the book's time_major=True layer). "
           "Checked for RNN, GRU, LSTM, a 2-layer GRU and a bidirectional LSTM from canonical "
           "weights against NumPy.",
           probe=_rnn_model_probe, expect=_rnn_model_expect, tol=Tol(1e-5, 1e-5),

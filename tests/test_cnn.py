@@ -13,7 +13,7 @@ def test_keras_same_padding_with_stride_2_is_asymmetric(backend):
     blocks; ZeroPadding2D(1) + 'valid' agrees."""
     if backend.name != "tensorflow":
         pytest.skip("a Keras layout fact")
-    import keras
+    from tensorflow import keras
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(1, 2, 6, 6)).astype(np.float32)

@@ -117,7 +117,7 @@ def test_keras_rnn_over_a_cell_equals_the_gru_layer(backend):
 def test_keras_rejects_what_has_no_canonical_layout(backend):
     if backend.name != "tensorflow":
         pytest.skip("Keras layer options")
-    import keras
+    from tensorflow import keras
 
     L = keras.layers
     with pytest.raises(ValueError, match="reset_after"):
@@ -143,7 +143,7 @@ def _embedding_and_norm(backend, params, dim):
         net.add(nn.Embedding(num, dim), nn.LayerNorm(epsilon=1e-5))
         net.initialize(ctx=backend.device)
     else:
-        import keras
+        from tensorflow import keras
 
         net = keras.Sequential([keras.layers.Embedding(num, dim),
                                 keras.layers.LayerNormalization(epsilon=1e-5)])
@@ -220,7 +220,7 @@ def _concise_loss_and_updater(backend, net, lr):
         import torch
 
         return torch.nn.CrossEntropyLoss(), torch.optim.SGD(net.parameters(), lr=lr)
-    import keras
+    from tensorflow import keras
 
     return (keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             keras.optimizers.SGD(learning_rate=lr))
@@ -247,6 +247,43 @@ def test_rnn_model_learns_and_predicts(backend):
     assert ppls[-1] < len(rnn.CHARS), ppls
     text = rnn.predict(backend, "time traveller", 5, net, rnn.VOCAB)
     assert text.startswith("time traveller") and len(text) == len("time traveller") + 5
+
+
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
+def test_rnn_model_takes_the_books_time_major_keras2_layer(backend, kind):
+    """The book's TensorFlow 8.6/9.x layer, `tf.keras.layers.RNN(cell, time_major=True,
+    return_sequences=True, return_state=True)`, under tf-keras (Keras 3 has no time_major):
+    with the same canonical weights RNNModel gives the logits and states of the batch-major
+    layer; the state may be the book's `cell.get_initial_state(batch_size=…, dtype=…)` (a
+    tensor for one RNN/GRU cell), `begin_state` gives that state as a list, and the book's
+    train_epoch_ch8 lowers the perplexity."""
+    import tensorflow as tf
+
+    if backend.name != "tensorflow" or not tf.keras.layers.Layer.__module__.startswith(
+            "tf_keras"):
+        pytest.skip("time_major is tf-keras' (TF_USE_LEGACY_KERAS=1, tox -e tensorflow-keras2)")
+    params, L = _lm_params(kind), tf.keras.layers
+    cell = {"rnn": L.SimpleRNNCell, "gru": L.GRUCell, "lstm": L.LSTMCell}[kind](8)
+    book = backend.d2l.RNNModel(L.RNN(cell, time_major=True, return_sequences=True,
+                                      return_state=True), len(rnn.CHARS))
+    backend.d2l.import_params(book, params)
+    batch_major = _rnn_model(backend, kind, params)
+    X = tf.constant(np.random.default_rng(0).integers(0, len(rnn.CHARS), (3, 4)), tf.int32)
+    book_state = cell.get_initial_state(batch_size=3, dtype=tf.float32)
+    begin = book.begin_state(batch_size=3, dtype=tf.float32)
+    assert isinstance(begin, list)
+    np.testing.assert_array_equal(np.stack(tf.nest.flatten(begin)),
+                                  np.stack(tf.nest.flatten(book_state)))
+    expected = batch_major(X, batch_major.begin_state(3))
+    for got in (book(X, book_state), book(X, begin)):
+        np.testing.assert_allclose(got[0], expected[0], rtol=1e-5, atol=1e-6)
+        for g, e in zip(tf.nest.flatten(got[1]), tf.nest.flatten(expected[1]), strict=True):
+            np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
+    loss, updater = _concise_loss_and_updater(backend, book, 1.0)
+    batches = rnn.SequentialBatches(rnn.CORPUS[:len(rnn.CORPUS) // 3], rnn.BATCH_SIZE,
+                                    rnn.NUM_STEPS, 5, backend)
+    ppls = [rnn.train_epoch(backend, book, batches, loss, updater, False)[0] for _ in "ab"]
+    assert ppls[1] < ppls[0], ppls
 
 
 @pytest.mark.parametrize("kind", ["gru", "lstm"])

@@ -220,7 +220,7 @@ def _rnn_model(backend, vocab_size, num_hiddens):
         return d2l.RNNModel(backend.fw.gluon.rnn.RNN(num_hiddens), vocab_size)
     if backend.name == "torch":
         return d2l.RNNModel(backend.fw.nn.RNN(vocab_size, num_hiddens), vocab_size)
-    import keras
+    from tensorflow import keras
 
     layer = keras.layers.SimpleRNN(num_hiddens, return_sequences=True, return_state=True)
     return d2l.RNNModel(layer, vocab_size)

@@ -1,4 +1,5 @@
-"""d2l for TensorFlow (Keras 3): `from d2l import tensorflow as d2l`.
+"""d2l for TensorFlow: `from d2l import tensorflow as d2l`. Layers, losses and optimizers come
+from `tf.keras`: Keras 3, or tf-keras (Keras 2, the book's) when TF_USE_LEGACY_KERAS=1.
 
 Holds the framework-neutral saved code (`d2l.common`), the TensorFlow aliases and one module
 per book chapter. `d2l.plt`, `d2l.pd`, `d2l.display` and the standard-library modules the book

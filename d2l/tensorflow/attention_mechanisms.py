@@ -1,6 +1,6 @@
-"""Chapter 10, Attention Mechanisms, for TensorFlow (Keras 3): masked softmax and the scoring
-functions (10.3), the attention decoder interface (10.4), multi-head attention (10.5),
-positional encoding (10.6) and the Transformer encoder (10.7).
+"""Chapter 10, Attention Mechanisms, for TensorFlow (tf.keras: Keras 3 or tf-keras): masked
+softmax and the scoring functions (10.3), the attention decoder interface (10.4), multi-head
+attention (10.5), positional encoding (10.6) and the Transformer encoder (10.7).
 
 Layouts: queries (batch, n_q, d_q), keys (batch, n_k, d_k), values (batch, n_k, d_v);
 valid lengths (batch,) or (batch, n_q), any integer or float dtype. As in the book, the size
@@ -14,8 +14,8 @@ order, which is the order of their canonical parameters (`export_params`).
 
 import math
 
-import keras
 import tensorflow as tf
+from tensorflow import keras
 
 from ..common import attention as shared
 from .modern_rnns import Decoder, Encoder

@@ -1,7 +1,7 @@
 """Chapter 6, Convolutional Neural Networks, for TensorFlow."""
 
-import keras
 import tensorflow as tf
+from tensorflow import keras
 
 from ..common import checks, training
 from ..common.bookkeeping import Accumulator
@@ -58,7 +58,7 @@ def train_ch6(net_fn, train_iter, test_iter, num_epochs, lr, device):
     device_name = getattr(device, "_device_name", device)
     with tf.distribute.OneDeviceStrategy(device_name).scope():
         net = net_fn()
-        net.compile(optimizer=keras.optimizers.SGD(learning_rate=lr),
+        net.compile(optimizer=keras.optimizers.SGD(learning_rate=float(lr)),
                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                     metrics=["accuracy"], jit_compile=False)
     callback = TrainCallback(net, train_iter, test_iter, num_epochs, device_name)

@@ -1,4 +1,4 @@
-"""Chapter 3, Linear Neural Networks, for TensorFlow (Keras 3).
+"""Chapter 3, Linear Neural Networks, for TensorFlow (tf.keras: Keras 3 or tf-keras).
 
 Layouts: images NHWC float32 in [0, 1]; labels int32 class ids. Keras losses are called
 label first and reduce to a batch mean; plain Python losses are called (y_hat, y) and return
@@ -6,9 +6,9 @@ one value per example. Gradients are never stored on variables: the custom `Upda
 them.
 """
 
-import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow import keras
 
 from ..common import alias_based, checks, training
 from ..common.bookkeeping import Accumulator
@@ -109,13 +109,13 @@ def _forward(net, X):
 def train_epoch_ch3(net, train_iter, loss, updater):
     """One epoch; returns (mean loss, mean accuracy) over the examples.
 
-    `updater` is a Keras optimizer (stepping on the batch-mean loss over
-    `net.trainable_variables`) or a callable with a `params` attribute taking
-    (batch_size, grads of the summed loss), e.g. `Updater`.
+    `updater` is a Keras optimizer of either Keras (anything with `apply_gradients`,
+    stepping on the batch-mean loss over `net.trainable_variables`) or a callable with a
+    `params` attribute taking (batch_size, grads of the summed loss), e.g. `Updater`.
     """
     metric = Accumulator(3)
     keras_loss = isinstance(loss, keras.losses.Loss)
-    uses_optimizer = isinstance(updater, keras.optimizers.Optimizer)
+    uses_optimizer = hasattr(updater, "apply_gradients")
     for X, y in train_iter:
         with tf.GradientTape() as tape:
             y_hat = _forward(net, X)

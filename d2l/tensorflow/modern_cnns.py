@@ -7,8 +7,8 @@ normalisation uses MXNet/PyTorch's epsilon 1e-5 and momentum (Keras: 0.9), so th
 frameworks compute the same function.
 """
 
-import keras
 import tensorflow as tf
+from tensorflow import keras
 
 __all__ = ["Residual"]
 

@@ -4,8 +4,8 @@ sequence-to-sequence learning (9.7)."""
 
 import sys
 
-import keras
 import tensorflow as tf
+from tensorflow import keras
 
 from ..common import machine_translation, seq2seq
 from . import aliases
@@ -108,7 +108,7 @@ class Seq2SeqEncoder(Encoder):
 
     def call(self, X, *args, **kwargs):
         output, *state = self.rnn(self.embedding(X), **kwargs)
-        return output, keras.tree.flatten(state)  # Keras 3 nests each cell's state in a list
+        return output, tf.nest.flatten(state)  # Keras 3 nests each cell's state in a list
 
 
 def sequence_mask(X, valid_len, value=0):
@@ -133,7 +133,7 @@ class MaskedSoftmaxCELoss(keras.losses.Loss):
     """
 
     def __init__(self, valid_len):
-        super().__init__(reduction=None)
+        super().__init__(reduction="none")
         self.valid_len = tf.convert_to_tensor(valid_len)
         seq2seq.check_valid_len(self.valid_len)
 
@@ -159,11 +159,13 @@ def train_seq2seq(net, data_iter, lr, num_epochs, tgt_vocab, device):
     is only printed, as in the book). Batches are (X, X_valid_len, Y, Y_valid_len). Returns
     None.
 
-    The training step runs as a tf.function (Keras 3 recurrent layers run their time loop
-    about 50 times slower eagerly), or eagerly as in the book when the net cannot be traced
-    (e.g. a decoder looping over time steps in Python); the numbers are the same."""
+    The book ran every step eagerly; here the first batch runs eagerly (creating the weights
+    and the optimizer's slots) and the others as a tf.function (Keras recurrent layers run
+    their time loop about 30 times slower eagerly), or eagerly as in the book when the net
+    cannot be traced (e.g. the book's 10.4 decoder, looping in Python over the time steps of
+    a tensor); the numbers are the same, under Keras 3 and tf-keras."""
     seq2seq.check_training(lr, num_epochs)
-    optimizer = keras.optimizers.Adam(learning_rate=lr)
+    optimizer = keras.optimizers.Adam(learning_rate=float(lr))
 
     def step(batch):
         X, X_valid_len, Y, Y_valid_len = batch
@@ -180,29 +182,39 @@ def train_seq2seq(net, data_iter, lr, num_epochs, tgt_vocab, device):
 
 
 def _compiled_or_eager(step):
-    """`step` compiled with tf.function, or `step` itself from the first call on when tracing
-    it fails (a genuine error then shows up again, eagerly)."""
-    compiled, chosen = tf.function(step), []
+    """`step`, run eagerly on the first call and compiled with tf.function from the second
+    call on, or eagerly for good when tracing fails (a genuine error then shows up again,
+    eagerly). The eager first call creates the layers' weights and the optimizer's slots as
+    concrete variables: a trace that fails after creating some (e.g. at a decoder's Python
+    loop over a tensor's time steps, which Keras 3 does not autograph) would leave them
+    unusable outside it (an Embedding whose table reads as empty)."""
+    compiled, mode = tf.function(step), "first"
 
     def run(*args):
-        if not chosen:
+        nonlocal mode
+        if mode == "first":
+            mode = "trace"
+            return step(*args)
+        if mode == "trace":
             try:
                 result = compiled(*args)
             except Exception:  # noqa: BLE001  (any tracing failure: run eagerly instead)
-                chosen.append(step)
+                mode = "eager"
             else:
-                chosen.append(compiled)
+                mode = "compiled"
                 return result
-        return chosen[0](*args)
+        return compiled(*args) if mode == "compiled" else step(*args)
 
     return run
 
 
 def predict_seq2seq(net, src_sentence, src_vocab, tgt_vocab, num_steps,
                     save_attention_weights=False):
-    """Greedy translation of one sentence (encoder and decoder called with training=False):
-    returns (the predicted tokens joined by spaces, the decoder's `attention_weights` after
-    every step when `save_attention_weights`, else [])."""
+    """Greedy translation of one sentence (encoder and decoder called eagerly with
+    training=False): returns (the predicted tokens joined by spaces, the decoder's
+    `attention_weights` after every step when `save_attention_weights`, else []). The
+    decoder gets back the state it returned, in its own structure; what it sets on itself
+    here (attention weights) is concrete, even after train_seq2seq traced it."""
     ids, valid_len = seq2seq.source_ids(src_sentence, src_vocab, num_steps)
     enc_X, enc_valid_len = tf.constant([ids]), tf.constant([valid_len])
 

@@ -17,8 +17,8 @@ SimpleRNN cells keep one bias = bias_ih + bias_hh (exported as bias_ih, with bia
 import sys
 import weakref
 
-import keras
 import numpy as np
+from tensorflow import keras
 
 from ..common import params as canonical
 
@@ -52,8 +52,8 @@ def _walk(layer, seen):
         return
     seen[id(layer)] = layer
     yield layer
-    if _kind(layer) is None:
-        for child in getattr(layer, "_layers", ()):
+    if _kind(layer) is None and isinstance(layer, keras.layers.Layer):
+        for child in layer._flatten_layers(include_self=False, recursive=False):
             yield from _walk(child, seen)
 
 
@@ -61,8 +61,7 @@ def layers(net):
     found, flat_shape = [], None
     for layer in _walk(net, {}):  # {id: layer} seen (this module's `set` is the verb)
         if isinstance(layer, keras.layers.Flatten):
-            built = getattr(layer, "_build_shapes_dict", None) or {}
-            shape = next(iter(built.values()), None)
+            shape = _flatten_input_shape(layer)
             if shape is None:
                 raise ValueError("import_params/export_params: build the Keras network first "
                                  "(net.build(input_shape) or one forward pass): the dense "
@@ -76,6 +75,15 @@ def layers(net):
             if kind in ("dense", "conv"):
                 flat_shape = None
     return found
+
+
+def _flatten_input_shape(flatten):
+    """The input shape a built Flatten layer saw (Keras 3 keeps it in `_build_shapes_dict`,
+    tf-keras in `_build_input_shape`); None while it is unbuilt."""
+    shapes = getattr(flatten, "_build_shapes_dict", None)
+    shape = next(iter(shapes.values()), None) if shapes else \
+        getattr(flatten, "_build_input_shape", None)
+    return None if shape is None else tuple(shape)
 
 
 def _rows_to_canonical(layer, kernel):

@@ -3,9 +3,9 @@
 
 import sys
 
-import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow import keras
 
 from ..common import checks, language_models, text
 from . import aliases
@@ -138,7 +138,7 @@ def train_ch8(net, train_iter, vocab, lr, num_epochs, strategy, use_random_iter=
     language_models.check_train_ch8(lr, num_epochs)
     with strategy.scope():
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        updater = keras.optimizers.SGD(learning_rate=lr)
+        updater = keras.optimizers.SGD(learning_rate=float(lr))
     language_models.train_ch8(
         lambda: train_epoch_ch8(net, train_iter, loss, updater, use_random_iter),
         lambda prefix: predict_ch8(prefix, language_models.NUM_SAMPLE_PREDS, net, vocab),
@@ -148,26 +148,33 @@ def train_ch8(net, train_iter, vocab, lr, num_epochs, strategy, use_random_iter=
 # 8.6: Concise RNN model
 __all__ += ["RNNModel"]
 
+# Whether tf.keras is tf-keras (Keras 2: TF_USE_LEGACY_KERAS=1 with tf-keras installed) rather
+# than Keras 3; the two define the cells' get_initial_state differently.
+_TF_KERAS = keras.layers.Layer.__module__.startswith("tf_keras")
+
 
 class RNNModel(keras.layers.Layer):
-    """A language model around a Keras recurrent layer (section 8.6).
+    """A language model around a Keras recurrent layer (section 8.6), under either Keras
+    `tf.keras` is (Keras 3, or tf-keras with TF_USE_LEGACY_KERAS=1).
 
-    `rnn_layer` is a `keras.layers.RNN` (SimpleRNN, GRU, LSTM, or RNN over a cell or
+    `rnn_layer` is a `tf.keras.layers.RNN` (SimpleRNN, GRU, LSTM, or RNN over a cell or
     StackedRNNCells) or a `Bidirectional` of one, built with return_sequences=True and
-    return_state=True. Keras 3 has no time_major, so the layer runs batch-major and the
-    outputs are transposed: `net(inputs, state)` one-hot encodes token ids
-    (batch, num_steps), and `dense` maps the outputs to logits (num_steps * batch,
+    return_state=True: batch-major, or time-major (`time_major=True`, the book's Keras 2
+    layer; tf-keras only). `net(inputs, state)` one-hot encodes token ids (batch, num_steps)
+    in the layer's layout, and `dense` maps the outputs to logits (num_steps * batch,
     vocab_size) with rows in time-major order (step, then example), as in MXNet/PyTorch.
-    Returns (logits, new state); the state is a list in the layer's structure ([h], [h, c]
-    for an LSTM, one list per cell for StackedRNNCells, forward then backward states for
-    Bidirectional).
+    Returns (logits, new state); the state is the list after the layer's output: [h] or
+    [h, c] (LSTM) for one cell, per cell for StackedRNNCells (Keras 3 nests each cell's state
+    in a list, tf-keras only an LSTM's), forward then backward for Bidirectional. `state` may
+    also be what the cell's `get_initial_state` gives (tf-keras: a tensor for one
+    SimpleRNN/GRU cell).
     """
 
     def __init__(self, rnn_layer, vocab_size, **kwargs):
         super().__init__(**kwargs)
         recurrent = isinstance(rnn_layer, (keras.layers.RNN, keras.layers.Bidirectional))
         if not (recurrent and rnn_layer.return_sequences and rnn_layer.return_state):
-            raise ValueError("RNNModel: rnn_layer must be a keras.layers.RNN (or a "
+            raise ValueError("RNNModel: rnn_layer must be a tf.keras.layers.RNN (or a "
                              "Bidirectional of one) built with return_sequences=True and "
                              f"return_state=True, got {rnn_layer!r}")
         checks.positive_int("RNNModel", "vocab_size", vocab_size)
@@ -178,17 +185,31 @@ class RNNModel(keras.layers.Layer):
     def build(self, input_shape):
         """The sublayers build on their first call."""
 
+    def _directions(self):
+        """The layer's RNN per direction: (rnn,) or (forward, backward)."""
+        return (self.rnn.forward_layer, self.rnn.backward_layer) \
+            if isinstance(self.rnn, keras.layers.Bidirectional) else (self.rnn,)
+
     def call(self, inputs, state):
-        X = tf.one_hot(tf.cast(inputs, tf.int32), self.vocab_size)
-        Y, *state = self.rnn(X, initial_state=state)
-        Y = tf.transpose(Y, (1, 0, 2))
+        time_major = getattr(self._directions()[0], "time_major", False)
+        inputs = tf.transpose(inputs) if time_major else inputs
+        Y, *state = self.rnn(tf.one_hot(tf.cast(inputs, tf.int32), self.vocab_size),
+                             initial_state=state)
+        Y = Y if time_major else tf.transpose(Y, (1, 0, 2))
         return self.dense(tf.reshape(Y, (-1, Y.shape[-1]))), state
 
     def begin_state(self, batch_size, dtype=None):
-        """The cells' zero state for `batch_size` examples (in `dtype` if given): the
-        structure `call` takes and returns."""
-        layers = (self.rnn.forward_layer, self.rnn.backward_layer) \
-            if isinstance(self.rnn, keras.layers.Bidirectional) else (self.rnn,)
-        state = [s for layer in layers for s in layer.cell.get_initial_state(batch_size)]
-        return state if dtype is None else tf.nest.map_structure(
-            lambda s: tf.cast(s, dtype), state)
+        """The cells' zero state for `batch_size` examples (in `dtype`, default float32):
+        the structure `call` takes and returns. Calls each cell's `get_initial_state` as the
+        Keras in use defines it (Keras 3: `(batch_size)`; tf-keras, as in the book:
+        `(batch_size=..., dtype=...)`)."""
+        dtype = tf.as_dtype(dtype or tf.float32)
+        state = []
+        for layer in self._directions():
+            if _TF_KERAS:
+                cell_state = layer.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
+            else:
+                cell_state = tf.nest.map_structure(lambda s: tf.cast(s, dtype),
+                                                   layer.cell.get_initial_state(batch_size))
+            state += cell_state if isinstance(cell_state, (list, tuple)) else [cell_state]
+        return state
