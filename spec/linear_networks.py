@@ -27,13 +27,17 @@ def _timer_call(b, times):
 
 
 def _synthetic_probe(b):
-    X, y = b.d2l.synthetic_data(b.tensor(np.array([2, -3.4], np.float32)), 4.2, 2000)
+    """Shapes, dtype and statistics of 10000 examples, scaled so that one absolute tolerance
+    of 0.06 is at least six standard errors for each: 100 x the least-squares fit of (w, b)
+    (standard error 0.01), the mean and std of X (0.005, 0.004) and 100 x the residual std
+    (0.007), so a noise std below 0.0094 or above 0.0106 fails."""
+    X, y = b.d2l.synthetic_data(b.tensor(np.array([2, -3.4], np.float32)), 4.2, 10000)
     Xn, yn = b.numpy(X), b.numpy(y)
     design = np.hstack([Xn, np.ones((len(Xn), 1))])
     fit, *_ = np.linalg.lstsq(design, yn[:, 0], rcond=None)
     noise = float((yn[:, 0] - design @ fit).std())
-    return [list(Xn.shape), list(yn.shape), b.dtype_name(X), fit.tolist(),
-            float(Xn.mean()), float(Xn.std()), noise]
+    return [list(Xn.shape), list(yn.shape), b.dtype_name(X), (100 * fit).tolist(),
+            float(Xn.mean()), float(Xn.std()), 100 * noise]
 
 
 @st.composite
@@ -450,7 +454,8 @@ ENTRIES = [
           "float32. Checked statistically: least squares recovers (w, b), X has mean 0 and "
           "std 1, the residual std is 0.01.",
           probe=_synthetic_probe,
-          expect=lambda: [[2000, 2], [2000, 1], "float32", [2.0, -3.4, 4.2], 0.0, 1.0, 0.01],
+          expect=lambda: [[10000, 2], [10000, 1], "float32", [200.0, -340.0, 420.0], 0.0,
+                          1.0, 1.0],
           tol=Tol(0.0, 0.06),
           rejects=(Reject("negative num_examples",
                           lambda b: (b.tensor(np.ones(2, "f")), 1.0, -1),
