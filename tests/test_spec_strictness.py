@@ -105,3 +105,18 @@ def test_synthetic_data_must_show_its_noise(noise, passes):
     else:
         with pytest.raises(AssertionError):
             check_probe(entry, _NumpyBackend(noise))
+
+
+@pytest.mark.parametrize("pred,label,k,expected", [
+    ("a b c d", "a b c d", 4, 1.0),
+    ("a b", "a b c d", 2, np.exp(-1.0)),
+    ("a a a", "a", 1, (1 / 3) ** 0.5),
+    # n-grams are keyed by their tokens joined without a separator: 'a bc' and 'ab c' share
+    # the bigram 'abc'
+    ("a bc d", "ab c d", 2, (1 / 3) ** 0.5 * (1 / 2) ** 0.25),
+    ("a", "a b", 2, 0.0),
+])
+def test_the_bleu_reference_on_hand_checked_cases(pred, label, k, expected):
+    from spec.modern_rnns import bleu_reference
+
+    assert bleu_reference(pred, label, k) == pytest.approx(expected, rel=1e-12)
