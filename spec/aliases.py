@@ -1,8 +1,14 @@
-"""The framework alias block: one meaning for all three frameworks.
+"""The framework alias block: each framework's own calls, the same values.
+
+Each backend's alias keeps its framework's call signature (argument order, keyword names,
+defaults), because the book's cells of that framework call it that way: TensorFlow's
+`normal` is `tf.random.normal(shape, mean, stddev)`, PyTorch's `normal` is
+`torch.normal(mean, std, size)`. The entries state each call once, neutrally (NumPy's order
+and meaning); `NEUTRAL_CALLS`, the per-backend call adapter, spells it the way each
+framework's alias takes it, and the values agree.
 
 Values are compared, not dtypes: `tensor`/`arange` of Python ints give float32 in MXNet,
-int64 in PyTorch and int32 in TensorFlow; index results (`argmax`) are int64 in PyTorch
-and TensorFlow and int64 in `mxnet.np`.
+int64 in PyTorch and int32 in TensorFlow; index results (`argmax`) are int64 everywhere.
 """
 
 import numpy as np
@@ -26,6 +32,61 @@ def _fn(backend, name):
     return getattr(backend.d2l, name)
 
 
+def _flat_argmax_tf(d2l, x, axis):
+    # tf.argmax's axis None means axis 0, so the neutral "flattened" argmax flattens first.
+    return d2l.argmax(x, axis=axis) if axis is not None else d2l.argmax(d2l.reshape(x, [-1]))
+
+
+# The per-backend call adapter: NEUTRAL_CALLS[alias][framework](d2l, *neutral_args) makes the
+# spec's neutral call in the framework's own spelling (d2l is the backend module). Aliases not
+# listed are called alike in all three: ones/zeros(shape), arange(start, stop, step),
+# linspace(start, stop, num), tensor(data), eye(n), meshgrid(x, y), matmul(a, b), the
+# elementwise functions, astype(x, dtype), to(x, device), numpy/size/transpose(x).
+NEUTRAL_CALLS = {
+    "normal": {  # normal(mean, std, shape): Gaussian samples of `shape`
+        "mxnet": lambda d2l, mean, std, shape: d2l.normal(loc=mean, scale=std, size=shape),
+        "torch": lambda d2l, mean, std, shape: d2l.normal(mean=mean, std=std, size=shape),
+        "tensorflow": lambda d2l, mean, std, shape: d2l.normal(shape, mean=mean, stddev=std),
+    },
+    "rand": {  # rand(shape): uniform samples in [0, 1)
+        "mxnet": lambda d2l, shape: d2l.rand(*shape),
+        "torch": lambda d2l, shape: d2l.rand(*shape),
+        "tensorflow": lambda d2l, shape: d2l.rand(shape),
+    },
+    "concat": {  # concat(tensors, axis)
+        "mxnet": lambda d2l, xs, axis: d2l.concat(xs, axis=axis),
+        "torch": lambda d2l, xs, axis: d2l.concat(xs, dim=axis),
+        "tensorflow": lambda d2l, xs, axis: d2l.concat(xs, axis=axis),
+    },
+    "stack": {  # stack(tensors, axis)
+        "mxnet": lambda d2l, xs, axis: d2l.stack(xs, axis=axis),
+        "torch": lambda d2l, xs, axis: d2l.stack(xs, dim=axis),
+        "tensorflow": lambda d2l, xs, axis: d2l.stack(xs, axis=axis),
+    },
+    "reduce_sum": {  # reduce_sum(x, axis): axis None sums all elements
+        "mxnet": lambda d2l, x, axis: d2l.reduce_sum(x, axis=axis),
+        "torch": lambda d2l, x, axis: d2l.reduce_sum(x, dim=axis),
+        "tensorflow": lambda d2l, x, axis: d2l.reduce_sum(x, axis=axis),
+    },
+    "argmax": {  # argmax(x, axis): axis None indexes the flattened tensor
+        "mxnet": lambda d2l, x, axis: d2l.argmax(x, axis=axis),
+        "torch": lambda d2l, x, axis: d2l.argmax(x, dim=axis),
+        "tensorflow": _flat_argmax_tf,
+    },
+    "reshape": {  # reshape(x, shape); MXNet and PyTorch also take the ints separately
+        "mxnet": lambda d2l, x, shape: d2l.reshape(x, *shape),
+        "torch": lambda d2l, x, shape: d2l.reshape(x, *shape),
+        "tensorflow": lambda d2l, x, shape: d2l.reshape(x, shape=shape),
+    },
+}
+
+
+def call(backend, alias, *args):
+    """The alias `alias` of `backend` called with the spec's neutral arguments `args`."""
+    spelled = NEUTRAL_CALLS.get(alias, {}).get(backend.name)
+    return spelled(backend.d2l, *args) if spelled else _fn(backend, alias)(*args)
+
+
 UNARY_TOL = Tol(1e-5, 1e-5)
 
 
@@ -37,16 +98,16 @@ def _unary(name, reference, lo=-5.0, hi=5.0, tol=UNARY_TOL):
 
 
 def _call_list(name):
-    return lambda b, xs, axis: b.numpy(_fn(b, name)([b.tensor(x) for x in xs], axis=axis))
+    return lambda b, xs, axis: b.numpy(call(b, name, [b.tensor(x) for x in xs], axis))
 
 
 def _normal_probe(b):
-    x = b.numpy(b.d2l.normal(1.5, 2.0, (4000,)))
+    x = b.numpy(call(b, "normal", 1.5, 2.0, (4000,)))
     return [list(x.shape), float(x.mean()), float(x.std())]
 
 
 def _rand_probe(b):
-    x = b.numpy(b.d2l.rand(2000, 3))
+    x = b.numpy(call(b, "rand", (2000, 3)))
     return [list(x.shape), bool((x >= 0).all() and (x < 1).all()), float(x.mean())]
 
 
@@ -106,12 +167,22 @@ ENTRIES = [
           inputs=lambda: st.tuples(arrays(max_dims=2).map(lambda a: a.tolist())),
           call=lambda b, data: b.numpy(b.d2l.tensor(data)), tol=EXACT),
     Entry("normal", SECTION, "normal(mean, std, size)",
-          "Gaussian samples of shape `size` (the TensorFlow alias takes this order too).",
+          "Gaussian samples of shape `size`, in each framework's own call: MXNet "
+          "np.random.normal(loc=0.0, scale=1.0, size=None, dtype=None, ctx=None), PyTorch "
+          "torch.normal(mean, std, size, *, dtype=None, device=None), TensorFlow "
+          "tf.random.normal(shape, mean=0.0, stddev=1.0, dtype=tf.float32, seed=None, "
+          "name=None).",
           probe=_normal_probe, expect=lambda: [[4000], 1.5, 2.0], tol=Tol(0.0, 0.15)),
-    Entry("rand", SECTION, "rand(*dims)", "Uniform samples in [0, 1) of shape dims.",
+    Entry("rand", SECTION, "rand(*dims) | TensorFlow: rand(shape, minval=0, maxval=None)",
+          "Uniform samples in [0, 1) of the given shape: MXNet np.random.rand(*dims) and "
+          "PyTorch torch.rand(*size) take the sides as separate ints, TensorFlow "
+          "tf.random.uniform(shape, minval=0, maxval=None, dtype=tf.float32, seed=None, "
+          "name=None) takes one shape.",
           probe=_rand_probe, expect=lambda: [[2000, 3], True, 0.5], tol=Tol(0.0, 0.03)),
     Entry("matmul", SECTION, "matmul(a, b)",
-          "Matrix product of 1-D or 2-D operands (1-D act as vectors, as in NumPy's dot).",
+          "Matrix product of 1-D or 2-D operands (1-D act as vectors, as in NumPy's dot): "
+          "MXNet np.dot, PyTorch torch.matmul, TensorFlow tf.matmul (transpose_a=, "
+          "transpose_b=, ... keywords), extended to 1-D operands when called with just two.",
           reference=np.dot, inputs=matrices_for_product,
           call=lambda b, x, y: b.numpy(b.d2l.matmul(b.tensor(x), b.tensor(y))),
           tol=Tol(1e-5, 1e-5),
@@ -122,10 +193,14 @@ ENTRIES = [
           probe=_dtype_probe, expect=lambda: ["int32", [1, -2], "float32"], tol=EXACT),
     Entry("float32", SECTION, "float32", "The framework's float32 dtype (used with astype).",
           probe=_dtype_probe, expect=lambda: ["int32", [1, -2], "float32"], tol=EXACT),
-    Entry("concat", SECTION, "concat(tensors, axis=0)", "Join tensors along an existing axis.",
+    Entry("concat", SECTION, "concat(tensors, axis)",
+          "Join tensors along an existing axis: np.concatenate(seq, axis=0), torch.cat("
+          "tensors, dim=0) (keyword axis= too), tf.concat(values, axis) (axis required).",
           reference=lambda xs, axis: np.concatenate(xs, axis=axis),
           inputs=lambda: same_shape_arrays(), call=_call_list("concat"), tol=EXACT),
-    Entry("stack", SECTION, "stack(tensors, axis=0)", "Join tensors along a new axis.",
+    Entry("stack", SECTION, "stack(tensors, axis=0)",
+          "Join tensors along a new axis: np.stack(arrays, axis=0), torch.stack(tensors, "
+          "dim=0) (keyword axis= too), tf.stack(values, axis=0).",
           reference=lambda xs, axis: np.stack(xs, axis=axis),
           inputs=lambda: same_shape_arrays(), call=_call_list("stack"), tol=EXACT),
     Entry("eye", SECTION, "eye(n)", "The n x n identity matrix.",
@@ -138,28 +213,34 @@ ENTRIES = [
     Entry("size", SECTION, "size(x)", "Number of elements as a Python int.",
           reference=lambda x: x.size, inputs=lambda: st.tuples(arrays()),
           call=lambda b, x: _python_int(b.d2l.size(b.tensor(x))), tol=EXACT),
-    Entry("reshape", SECTION, "reshape(x, shape) | reshape(x, *shape)",
-          "x with a new shape, given as one tuple or as separate ints.",
+    Entry("reshape", SECTION, "reshape(x, shape) | MXNet, PyTorch: reshape(x, *shape)",
+          "x with a new shape: one tuple in all three (TensorFlow tf.reshape(tensor, shape, "
+          "name=None)); MXNet's and PyTorch's x.reshape also take separate ints.",
           reference=lambda x, shape: np.stack([x.reshape(shape)] * 2),
           inputs=reshapes,
           call=lambda b, x, shape: np.stack([b.numpy(b.d2l.reshape(b.tensor(x), shape)),
-                                             b.numpy(b.d2l.reshape(b.tensor(x), *shape))]),
+                                             b.numpy(call(b, "reshape", b.tensor(x), shape))]),
           tol=EXACT),
     Entry("to", SECTION, "to(x, device)", "A copy of x on the given device.",
           probe=_to_probe, expect=lambda: np.arange(6, dtype=np.float32).reshape(2, 3),
           tol=EXACT),
     Entry("reduce_sum", SECTION, "reduce_sum(x, axis=None)",
-          "Sum of all elements (0-d result) or along `axis`.",
+          "Sum of all elements (0-d result) or along `axis`: x.sum(axis=None, keepdims="
+          "False) in MXNet, x.sum(dim=None, keepdim=False) in PyTorch (axis=/keepdims= "
+          "too), tf.reduce_sum(input_tensor, axis=None, keepdims=False) in TensorFlow.",
           reference=lambda x, axis: np.sum(x.astype(np.float64), axis=axis),
           inputs=array_and_axis,
-          call=lambda b, x, axis: b.numpy(b.d2l.reduce_sum(b.tensor(x), axis=axis)),
+          call=lambda b, x, axis: b.numpy(call(b, "reduce_sum", b.tensor(x), axis)),
           tol=Tol(1e-5, 1e-4)),
     Entry("argmax", SECTION, "argmax(x, axis=None)",
-          "Index of the largest element of the flattened tensor (axis None) or along `axis` "
-          "(the TensorFlow alias flattens too; tf.argmax alone would use axis 0).",
+          "Index (int64) of the largest element of the flattened tensor (axis None) or along "
+          "`axis`: x.argmax(axis=None) in MXNet, x.argmax(dim=None, keepdim=False) in "
+          "PyTorch (axis= too). TensorFlow's alias is tf.argmax(input, axis=None, "
+          "output_type=tf.int64): axis None means axis 0, as in the book's TensorFlow code, "
+          "so the flattened index is argmax(reshape(x, [-1])) there.",
           reference=lambda x, axis: np.argmax(x, axis=axis),
           inputs=lambda: array_and_axis(unique=True),
-          call=lambda b, x, axis: b.numpy(b.d2l.argmax(b.tensor(x), axis=axis)), tol=EXACT),
+          call=lambda b, x, axis: b.numpy(call(b, "argmax", b.tensor(x), axis)), tol=EXACT),
     Entry("astype", SECTION, "astype(x, dtype)",
           "x cast to dtype; float to int32 truncates toward zero.",
           reference=lambda x: x.astype(np.int32), inputs=lambda: st.tuples(arrays()),

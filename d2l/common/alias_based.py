@@ -1,6 +1,8 @@
 """Saved functions whose code is the same in every framework once written against the alias
 block (`matmul`, `reshape`, `argmax`, ...). Each takes the backend's alias module `ops` first;
-`bind` fills it in, so a backend exposes them with the book's signatures.
+`bind` fills it in, so a backend exposes them with the book's signatures. Only calls every
+framework's alias spells alike are made here; Gaussian samples, whose argument order differs
+per framework, come from the alias module's `normal_samples(mean, std, shape)`.
 """
 
 import functools
@@ -30,9 +32,9 @@ def synthetic_data(ops, w, b, num_examples):
     """Features X (num_examples, len(w)) ~ N(0, 1) and labels y = Xw + b + N(0, 0.01²) as a
     column (num_examples, 1), float32; `w` is a float tensor of shape (d,) or (d, 1)."""
     checks.non_negative_int("synthetic_data", "num_examples", num_examples)
-    X = ops.normal(0, 1, (num_examples, len(w)))
+    X = ops.normal_samples(0, 1, (num_examples, len(w)))
     y = ops.matmul(X, w) + b
-    y += ops.normal(0, 0.01, y.shape)
+    y += ops.normal_samples(0, 0.01, y.shape)
     return X, ops.reshape(y, (-1, 1))
 
 

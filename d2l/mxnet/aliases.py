@@ -1,4 +1,9 @@
-"""The book's framework aliases for MXNet (`mxnet.np`), with the meanings the spec gives them."""
+"""The book's framework aliases for MXNet: `mxnet.np`'s own functions and call signatures.
+
+The function aliases are `mxnet.np` functions themselves (every keyword works, `ctx=` and
+`dtype=` included); the fluent ones (`reshape`, `reduce_sum`, `argmax`, `astype`, ...) call
+the array's method with all the arguments given.
+"""
 
 from mxnet import np
 
@@ -13,6 +18,12 @@ linspace, exp, log, abs, eye = np.linspace, np.exp, np.log, np.abs, np.eye
 tensor, normal, rand, matmul = np.array, np.random.normal, np.random.rand, np.dot
 int32, float32 = np.int32, np.float32
 concat, stack = np.concatenate, np.stack
+
+
+def normal_samples(mean, std, shape):
+    """Gaussian samples of `shape` (float32): the one spelling shared code (`d2l.common`) uses,
+    since each framework's `normal` orders its arguments differently. Not a book alias."""
+    return np.random.normal(mean, std, shape)
 
 
 def numpy(x, *args, **kwargs):
@@ -36,18 +47,19 @@ def to(x, *args, **kwargs):
 
 
 def reduce_sum(x, *args, **kwargs):
-    """Sum over all elements, or over `axis` (keyword `keepdims` works)."""
+    """`x.sum(axis=None, dtype=None, keepdims=False)`: sum over all elements or `axis`."""
     return x.sum(*args, **kwargs)
 
 
 def argmax(x, *args, **kwargs):
-    """Index of the largest element, over the flattened array or along `axis`."""
+    """`x.argmax(axis=None)`: index (int64) of the largest element, of the flattened array
+    (axis None) or along `axis`."""
     return x.argmax(*args, **kwargs)
 
 
-def astype(x, dtype):
-    """`x` cast to `dtype`."""
-    return x.astype(dtype)
+def astype(x, *args, **kwargs):
+    """`x.astype(dtype, copy=True)`: `x` cast to `dtype`."""
+    return x.astype(*args, **kwargs)
 
 
 def transpose(x):

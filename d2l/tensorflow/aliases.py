@@ -1,8 +1,11 @@
-"""The book's framework aliases for TensorFlow, with the meanings the spec gives them.
+"""The book's framework aliases for TensorFlow: TensorFlow's own functions and call signatures.
 
-Where TensorFlow's own function orders its arguments differently from NumPy (`normal`,
-`rand`, `reshape`, `argmax`, `matmul` of vectors), the alias takes the NumPy-style call the
-MXNet and PyTorch aliases take, so book code means the same thing in every framework.
+Each alias takes every call the book's TensorFlow code makes, with TensorFlow's argument
+order, keyword names and defaults: `normal(shape, mean, stddev)` is `tf.random.normal`,
+`rand(shape, minval, maxval)` is `tf.random.uniform`, `argmax(x, axis)` is `tf.argmax`
+(axis None means 0), `reshape(x, shape)` is `tf.reshape`. Extensions never change the
+meaning of a call TensorFlow accepts: `matmul` also multiplies 1-D operands (which
+`tf.matmul` rejects); `log`, `to`, `size` and `numpy` exist in all three backends.
 """
 
 import tensorflow as tf
@@ -15,31 +18,33 @@ __all__ = ["ones", "zeros", "arange", "meshgrid", "sin", "sinh", "cos", "cosh", 
 ones, zeros, arange, meshgrid = tf.ones, tf.zeros, tf.range, tf.meshgrid
 sin, sinh, cos, cosh, tanh = tf.sin, tf.sinh, tf.cos, tf.cosh, tf.tanh
 linspace, exp, log, abs, eye = tf.linspace, tf.exp, tf.math.log, tf.abs, tf.eye
-tensor, int32, float32 = tf.constant, tf.int32, tf.float32
+tensor, normal, rand, int32, float32 = (tf.constant, tf.random.normal, tf.random.uniform,
+                                        tf.int32, tf.float32)
 concat, stack, reduce_sum, astype, transpose = (tf.concat, tf.stack, tf.reduce_sum, tf.cast,
                                                 tf.transpose)
+reshape, argmax = tf.reshape, tf.argmax
 
 
-def _shape(dims):
-    """A shape given as one tuple/list or as separate ints."""
-    return dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims
+def normal_samples(mean, std, shape):
+    """Gaussian samples of `shape` (float32): the one spelling shared code (`d2l.common`) uses,
+    since each framework's `normal` orders its arguments differently. Not a book alias."""
+    return tf.random.normal(shape, mean, std)
 
 
-def normal(mean=0.0, std=1.0, size=None, dtype=tf.float32):
-    """Gaussian samples of shape `size` with the given mean and standard deviation."""
-    return tf.random.normal(() if size is None else size, mean, std, dtype=dtype)
+def matmul(a, b, *args, **kwargs):
+    """`tf.matmul(a, b, transpose_a=False, transpose_b=False, ...)` for operands of rank >= 2.
 
-
-def rand(*dims):
-    """Uniform samples in [0, 1) of the given shape."""
-    return tf.random.uniform(_shape(dims))
-
-
-def matmul(a, b):
-    """Matrix product; 1-D operands act as vectors, as in NumPy's `dot`."""
-    if len(a.shape) == 1 or len(b.shape) == 1:
+    Extension: called with just two operands, a 1-D operand acts as a vector, as in NumPy's
+    `matmul`: (k,) @ (..., k, m) -> (..., m), (..., n, k) @ (k,) -> (..., n), (k,) @ (k,) -> ().
+    """
+    a, b = tf.convert_to_tensor(a), tf.convert_to_tensor(b)
+    if args or kwargs or (a.shape.rank != 1 and b.shape.rank != 1):
+        return tf.matmul(a, b, *args, **kwargs)
+    if a.shape.rank == 1 and b.shape.rank == 1:
         return tf.tensordot(a, b, axes=1)
-    return tf.matmul(a, b)
+    if a.shape.rank == 1:
+        return tf.matmul(a[None, :], b)[..., 0, :]
+    return tf.matmul(a, b[:, None])[..., 0]
 
 
 def numpy(x, *args, **kwargs):
@@ -53,19 +58,7 @@ def size(x):
     return int(tf.size(x)) if n is None else n
 
 
-def reshape(x, *shape):
-    """`x` with a new shape, given as a tuple or as separate ints."""
-    return tf.reshape(x, _shape(shape))
-
-
 def to(x, device):
     """A copy of `x` placed on `device` (a device name such as '/CPU:0' or a `try_gpu()`)."""
     with tf.device(getattr(device, "_device_name", device)):
         return tf.identity(x)
-
-
-def argmax(x, axis=None):
-    """Index of the largest element, over the flattened tensor (axis None) or along `axis`."""
-    if axis is None:
-        return tf.argmax(tf.reshape(x, [-1]), axis=0)
-    return tf.argmax(x, axis=axis)

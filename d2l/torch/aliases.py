@@ -1,4 +1,10 @@
-"""The book's framework aliases for PyTorch, with the meanings the spec gives them."""
+"""The book's framework aliases for PyTorch: PyTorch's own functions and call signatures.
+
+The function aliases are the `torch` functions themselves (`concat` is `torch.cat`: `dim=`
+and its NumPy synonym `axis=` both work); the fluent ones (`reshape`, `reduce_sum`,
+`argmax`, `astype`, ...) call the tensor's method with all the arguments given (`dim=` or
+`axis=`, `keepdim=` or `keepdims=`). One spec decision: `meshgrid` defaults to 'xy'.
+"""
 
 import torch
 
@@ -12,21 +18,18 @@ sin, sinh, cos, cosh, tanh = torch.sin, torch.sinh, torch.cos, torch.cosh, torch
 linspace, exp, log, abs, eye = torch.linspace, torch.exp, torch.log, torch.abs, torch.eye
 tensor, normal, rand, matmul = torch.tensor, torch.normal, torch.rand, torch.matmul
 int32, float32 = torch.int32, torch.float32
+concat, stack = torch.cat, torch.stack
+
+
+def normal_samples(mean, std, shape):
+    """Gaussian samples of `shape` (float32): the one spelling shared code (`d2l.common`) uses,
+    since each framework's `normal` orders its arguments differently. Not a book alias."""
+    return torch.normal(mean, std, shape)
 
 
 def meshgrid(*tensors, indexing="xy"):
     """Coordinate grids with NumPy's default 'xy' indexing (PyTorch's own default is 'ij')."""
     return torch.meshgrid(*tensors, indexing=indexing)
-
-
-def concat(tensors, axis=0):
-    """Join tensors along an existing axis."""
-    return torch.cat(tensors, dim=axis)
-
-
-def stack(tensors, axis=0):
-    """Join tensors along a new axis."""
-    return torch.stack(tensors, dim=axis)
 
 
 def numpy(x, *args, **kwargs):
@@ -50,18 +53,19 @@ def to(x, *args, **kwargs):
 
 
 def reduce_sum(x, *args, **kwargs):
-    """Sum over all elements, or over `axis` (keyword `keepdims` works)."""
+    """`x.sum(dim=None, keepdim=False, dtype=None)`: sum over all elements or `dim` (`axis`)."""
     return x.sum(*args, **kwargs)
 
 
 def argmax(x, *args, **kwargs):
-    """Index of the largest element, over the flattened tensor or along `axis`."""
+    """`x.argmax(dim=None, keepdim=False)`: index (int64) of the largest element, of the
+    flattened tensor (dim None) or along `dim` (`axis`)."""
     return x.argmax(*args, **kwargs)
 
 
-def astype(x, dtype):
-    """`x` cast to `dtype`."""
-    return x.type(dtype)
+def astype(x, *args, **kwargs):
+    """`x.type(dtype, non_blocking=False)`: `x` cast to `dtype`."""
+    return x.type(*args, **kwargs)
 
 
 def transpose(x):
