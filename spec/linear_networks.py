@@ -1,8 +1,9 @@
 """Chapter 3, Linear Neural Networks: spec entries of sections 3.1-3.7."""
 
+import os
+
 import numpy as np
 from hypothesis import strategies as st
-
 
 from . import canonical, reference, support
 from .entry import EXACT, Entry, Reject, Tol
@@ -521,9 +522,11 @@ ENTRIES = [
           probe=_show_images_probe, expect=_show_images_expect, tol=EXACT,
           rejects=(Reject("num_rows 0", lambda b: ([], 0, 2), match="num_rows"),)),
     Entry("get_dataloader_workers", "3.5", "get_dataloader_workers()",
-          "Worker processes of the data loaders: 4 (MXNet: 0 on Windows; TensorFlow: "
-          "parallel map calls).",
-          probe=lambda b: b.d2l.get_dataloader_workers(), expect=lambda: 4, tol=EXACT),
+          "Worker processes of the data loaders: the book's 4, or the CPU count when "
+          "smaller (more workers than cores only slow loading; PyTorch warns) (MXNet: 0 on "
+          "Windows; TensorFlow: parallel map calls).",
+          probe=lambda b: b.d2l.get_dataloader_workers(),
+          expect=lambda: min(4, os.cpu_count() or 1), tol=EXACT),
     Entry("load_data_fashion_mnist", "3.5", "load_data_fashion_mnist(batch_size, resize=None)",
           "(train_iter, test_iter); X float32 in [0, 1], NCHW (TensorFlow NHWC), labels int; "
           "train shuffled, test in file order; resize is bilinear (half-pixel, no "
