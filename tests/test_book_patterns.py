@@ -7,7 +7,6 @@ import contextlib
 import io
 
 import numpy as np
-import pytest
 
 from spec import canonical, reference
 from spec import modern_rnns as s2s
