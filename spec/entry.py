@@ -11,14 +11,21 @@ and what makes it checkable. A symbol is checked in up to three ways:
   assert the behaviour themselves; their observations are still compared across frameworks.
 * `rejects`: bad calls, each with the error type it must raise and a pattern its message
   must match (naming the argument).
+* `edges` (with `reference` and `call`): a strategy of edge-case arguments (empty,
+  length-1, non-finite values, wrong container types, ids out of range, ...). For each drawn
+  case the reference either returns the right answer, which the backend must match, or
+  raises `Invalid(argument)`: then the backend must raise that error type, naming the saved
+  function and the argument. The same case thus means the same thing in every framework.
 """
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pytest
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,15 @@ class Reject:
     kwargs: Callable[[Any], dict] = lambda backend: {}
 
 
+class Invalid(Exception):
+    """Raised by a NumPy reference for an input the spec rejects: every backend must raise
+    `error` (ValueError unless stated) with a message naming `argument`."""
+
+    def __init__(self, argument, error=ValueError):
+        super().__init__(f"invalid {argument}")
+        self.argument, self.error = argument, error
+
+
 @dataclass(frozen=True)
 class Entry:
     name: str
@@ -56,6 +72,7 @@ class Entry:
     expect: Callable | None = None
     tol: Tol = Tol()
     rejects: tuple[Reject, ...] = field(default_factory=tuple)
+    edges: Callable | None = None
 
     @property
     def checkable(self):
@@ -137,6 +154,60 @@ def check_reference(entry, backend):
         expected = entry.reference(*copy.deepcopy(args))
         assert within(observed, expected, entry.tol), describe_failure(
             entry, repr(backend), observed, expected)
+
+    check()
+
+
+def names(message, name):
+    """Whether `message` contains `name` as a whole word (so 'n' is not found in 'in')."""
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message) is not None
+
+
+def outcome(entry, backend, args):
+    """What the backend does with `args`: ('value', observation) or ('error', the exception)
+    — an error of the types the spec's rejections use (ValueError, TypeError)."""
+    try:
+        return "value", call_on_copies(entry, backend, args)
+    except (ValueError, TypeError) as error:
+        return "error", error
+
+
+def expected_outcome(entry, args):
+    """('value', the reference's result) or ('error', the `Invalid` it raised)."""
+    try:
+        return "value", entry.reference(*copy.deepcopy(args))
+    except Invalid as invalid:
+        return "error", invalid
+
+
+def check_rejection(entry, error, invalid):
+    """Assert that `error` (raised by a backend) is what `invalid` demands."""
+    symbol = entry.name.split(" (")[0]
+    message = str(error)
+    assert isinstance(error, invalid.error), (
+        f"{entry.name}: expected {invalid.error.__name__} naming {invalid.argument!r}, got "
+        f"{type(error).__name__}: {message}")
+    assert names(message, invalid.argument) and names(message, symbol), (
+        f"{entry.name}: the error should name {symbol!r} and {invalid.argument!r}, got: "
+        f"{message}")
+
+
+def check_edges(entry, backend):
+    """Assert that `backend` treats the entry's edge cases as the spec does: the reference's
+    result where it has one, the named error where the reference declares the case invalid."""
+    from hypothesis import given
+
+    @given(entry.edges())
+    def check(args):
+        kind, expected = expected_outcome(entry, args)
+        if kind == "error":
+            with pytest.raises(Exception) as info:
+                call_on_copies(entry, backend, args)
+            check_rejection(entry, info.value, expected)
+        else:
+            observed = call_on_copies(entry, backend, args)
+            assert within(observed, expected, entry.tol), describe_failure(
+                entry, repr(backend), observed, expected)
 
     check()
 

@@ -1,15 +1,14 @@
 """Each backend of this environment against the spec: references, probes, bad inputs."""
 
-import re
-
 import pytest
 
 from spec import ENTRIES, symbol
-from spec.entry import check_probe, check_reference
+from spec.entry import check_edges, check_probe, check_reference, names
 
 NUMERIC = [e for e in ENTRIES if e.reference is not None]
 PROBED = [e for e in ENTRIES if e.probe is not None and e.expect is not None]
 REJECTS = [(e, r) for e in ENTRIES for r in e.rejects]
+EDGED = [e for e in ENTRIES if e.edges is not None]
 
 
 @pytest.mark.parametrize("entry", NUMERIC, ids=[e.name for e in NUMERIC])
@@ -17,14 +16,14 @@ def test_matches_numpy_reference(entry, backend):
     check_reference(entry, backend)
 
 
+@pytest.mark.parametrize("entry", EDGED, ids=[e.name for e in EDGED])
+def test_edge_cases_match_spec(entry, backend):
+    check_edges(entry, backend)
+
+
 @pytest.mark.parametrize("entry", PROBED, ids=[e.name for e in PROBED])
 def test_probe_matches_spec(entry, backend):
     check_probe(entry, backend)
-
-
-def names(message, name):
-    """Whether `message` contains `name` as a whole word (so 'n' is not found in 'in')."""
-    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message) is not None
 
 
 @pytest.mark.parametrize("entry,reject", REJECTS,

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import strategies as st
 
-from spec.entry import EXACT, Entry, Tol, call_on_copies, check_reference, excess, within
-from tests.test_conformance import names
+from spec.entry import EXACT, Entry, Tol, call_on_copies, check_reference, excess, names, within
 
 
 def test_tolerances_apply_to_each_element_not_to_the_largest_value():
