@@ -79,7 +79,7 @@ ENTRIES = [
     Entry("corr2d (autograd)", "6.2", "corr2d(X, K) inside autograd",
           "Gradient descent through corr2d learns the edge-detection kernel [1, -1] of 6.2.",
           probe=_learn_edge_kernel, expect=lambda: [np.array([[1.0, -1.0]]), True],
-          tol=Tol(0.0, 5e-3)),
+          tol=Tol(0.0, 5e-3), book=False),
     Entry("evaluate_accuracy_gpu", "6.6", "evaluate_accuracy_gpu(net, data_iter, device=None)",
           "Accuracy over the iterator with every batch moved to `device` (default: where the "
           "net's parameters are; TensorFlow: where the batch is).",

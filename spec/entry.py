@@ -9,10 +9,23 @@ and what makes it checkable. A symbol is checked in up to three ways:
 * `probe` (+ `expect`): a deterministic run of the backend returning an observation (numbers,
   strings, nested lists); `expect()` gives the value the spec demands. Probes with no `expect`
   assert the behaviour themselves; their observations are still compared across frameworks.
+* `book_inputs`: where `inputs` also draws values beyond what the book's exercises use
+  (extreme logits, ...), a strategy of the book's range alone. Conformance checks `inputs`;
+  `d2l verify` judges a learner's solution on `book_inputs` and reports the rest as advice.
+* `book`: False for an entry that asks more than the book's own code of the symbol gives in
+  some framework (corr2d's loop is not differentiable in MXNet and TensorFlow): `d2l verify`
+  reports it as advice, as it does `rejects` and `edges`.
 * `rejects`: bad calls, each with the error type it must raise and a pattern its message
   must match (naming the argument).
+* `edges` (with `reference` and `call`): a strategy of edge-case arguments (empty,
+  length-1, non-finite values, wrong container types, ids out of range, ...). For each drawn
+  case the reference either returns the right answer, which the backend must match, or
+  raises `Invalid(argument)`: then the backend must raise that error type, naming the saved
+  function and the argument. The same case thus means the same thing in every framework.
 """
 
+import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +35,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Tol:
-    """Tolerance of a float comparison: |a - b| <= atol + rtol * |b|."""
+    """Tolerance of a float comparison, element by element: |a - b| <= atol + rtol * |b|."""
 
     rtol: float = 1e-5
     atol: float = 1e-6
@@ -42,6 +55,15 @@ class Reject:
     kwargs: Callable[[Any], dict] = lambda backend: {}
 
 
+class Invalid(Exception):
+    """Raised by a NumPy reference for an input the spec rejects: every backend must raise
+    `error` (ValueError unless stated) with a message naming `argument`."""
+
+    def __init__(self, argument, error=ValueError):
+        super().__init__(f"invalid {argument}")
+        self.argument, self.error = argument, error
+
+
 @dataclass(frozen=True)
 class Entry:
     name: str
@@ -55,63 +77,77 @@ class Entry:
     expect: Callable | None = None
     tol: Tol = Tol()
     rejects: tuple[Reject, ...] = field(default_factory=tuple)
+    edges: Callable | None = None
+    book_inputs: Callable | None = None
+    book: bool = True
 
     @property
     def checkable(self):
         return self.reference is not None or self.probe is not None
 
 
-def max_error(observed, expected):
-    """Largest absolute difference between two observations (inf where they differ in kind).
+def _leaves(observed, expected):
+    """Pairs of float arrays (observed, expected) at matching places of two observations, or
+    None where they differ in kind (structure, keys, lengths, shapes, strings, NaN places).
 
     Observations are numbers, NumPy arrays, strings, None, or lists/tuples/dicts of these.
     """
     if isinstance(expected, dict):
         if not isinstance(observed, dict) or observed.keys() != expected.keys():
-            return float("inf")
-        return max((max_error(observed[k], expected[k]) for k in expected), default=0.0)
-    if isinstance(expected, (str, bytes, type(None), bool)):
-        return 0.0 if observed == expected else float("inf")
-    if _is_nested(expected):
+            return None
+        parts = [_leaves(observed[k], expected[k]) for k in expected]
+    elif isinstance(expected, (str, bytes, type(None), bool)):
+        return [] if observed == expected else None
+    elif _is_nested(expected):
         if not isinstance(observed, (list, tuple)) or len(observed) != len(expected):
-            return float("inf")
-        return max((max_error(o, e) for o, e in zip(observed, expected)), default=0.0)
-    a = np.asarray(observed, dtype=np.float64)
-    b = np.asarray(expected, dtype=np.float64)
-    if a.shape != b.shape:
+            return None
+        parts = [_leaves(o, e) for o, e in zip(observed, expected)]
+    else:
+        a = np.asarray(observed, dtype=np.float64)
+        b = np.asarray(expected, dtype=np.float64)
+        if a.shape != b.shape or not np.array_equal(np.isnan(a), np.isnan(b)):
+            return None
+        both = ~np.isnan(b)
+        return [(a[both], b[both])]
+    if any(p is None for p in parts):
+        return None
+    return [pair for p in parts for pair in p]
+
+
+def max_error(observed, expected):
+    """Largest absolute difference between two observations (inf where they differ in kind)."""
+    pairs = _leaves(observed, expected)
+    if pairs is None:
         return float("inf")
-    if a.size == 0:
-        return 0.0
-    if not np.array_equal(np.isnan(a), np.isnan(b)):
+    return max((float(np.max(np.abs(a - b), initial=0.0)) for a, b in pairs), default=0.0)
+
+
+def excess(observed, expected, tol):
+    """The largest ratio |observed - expected| / (atol + rtol * |expected|) over all floats,
+    element by element (NumPy `allclose` semantics): <= 1 means within `tol`; inf where the
+    observations differ in kind or a nonzero error meets a zero tolerance."""
+    pairs = _leaves(observed, expected)
+    if pairs is None:
         return float("inf")
-    both = ~np.isnan(b)
-    return float(np.max(np.abs(a[both] - b[both]), initial=0.0))
+    worst = 0.0
+    for a, b in pairs:
+        err, allowed = np.abs(a - b), tol.atol + tol.rtol * np.abs(b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(err == 0, 0.0, err / allowed)
+        worst = max(worst, float(np.max(ratio, initial=0.0)))
+    return worst
 
 
 def within(observed, expected, tol):
-    """True when every float of `observed` is within `tol` of `expected` (others equal)."""
-    err = max_error(observed, expected)
-    if err == float("inf"):
-        return False
-    scale = _max_abs(expected)
-    return err <= tol.atol + tol.rtol * scale
+    """True when every float of `observed` is within atol + rtol * |expected| of its own
+    expected element (others equal)."""
+    return excess(observed, expected, tol) <= 1.0
 
 
 def _is_nested(value):
     """A list/tuple to compare element by element (anything but a flat list of numbers)."""
     return isinstance(value, (list, tuple)) and not all(
         isinstance(v, (int, float, np.number)) for v in value)
-
-
-def _max_abs(value):
-    if isinstance(value, dict):
-        return max((_max_abs(v) for v in value.values()), default=0.0)
-    if isinstance(value, (str, bytes, type(None))):
-        return 0.0
-    if _is_nested(value):
-        return max((_max_abs(v) for v in value), default=0.0)
-    b = np.asarray(value, dtype=np.float64)
-    return float(np.nanmax(np.abs(b), initial=0.0)) if b.size else 0.0
 
 
 def check_reference(entry, backend):
@@ -121,12 +157,91 @@ def check_reference(entry, backend):
 
     @given(entry.inputs())
     def check(args):
-        observed = entry.call(backend, *args)
-        expected = entry.reference(*args)
+        observed = call_on_copies(entry, backend, args)
+        expected = entry.reference(*copy.deepcopy(args))
         assert within(observed, expected, entry.tol), describe_failure(
             entry, repr(backend), observed, expected)
 
     check()
+
+
+def names(message, name):
+    """Whether `message` contains `name` as a whole word (so 'n' is not found in 'in')."""
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message) is not None
+
+
+def outcome(entry, backend, args):
+    """What the backend does with `args`: ('value', observation) or ('error', the exception)
+    — an error of the types the spec's rejections use (ValueError, TypeError)."""
+    try:
+        return "value", call_on_copies(entry, backend, args)
+    except (ValueError, TypeError) as error:
+        return "error", error
+
+
+def expected_outcome(entry, args):
+    """('value', the reference's result) or ('error', the `Invalid` it raised)."""
+    try:
+        return "value", entry.reference(*copy.deepcopy(args))
+    except Invalid as invalid:
+        return "error", invalid
+
+
+def check_rejection(entry, error, invalid):
+    """Assert that `error` (raised by a backend) is what `invalid` demands."""
+    symbol = entry.name.split(" (")[0]
+    message = str(error)
+    assert isinstance(error, invalid.error), (
+        f"{entry.name}: expected {invalid.error.__name__} naming {invalid.argument!r}, got "
+        f"{type(error).__name__}: {message}")
+    assert names(message, invalid.argument) and names(message, symbol), (
+        f"{entry.name}: the error should name {symbol!r} and {invalid.argument!r}, got: "
+        f"{message}")
+
+
+def check_edges(entry, backend):
+    """Assert that `backend` treats the entry's edge cases as the spec does: the reference's
+    result where it has one, the named error where the reference declares the case invalid."""
+    from hypothesis import given
+
+    @given(entry.edges())
+    def check(args):
+        kind, expected = expected_outcome(entry, args)
+        if kind == "error":
+            try:
+                observed = call_on_copies(entry, backend, args)
+            except Exception as error:  # noqa: BLE001  (its type is checked)
+                check_rejection(entry, error, expected)
+                return
+            raise AssertionError(f"{entry.name} [{backend!r}]: expected "
+                                 f"{expected.error.__name__} naming {expected.argument!r} "
+                                 f"on {args!r}, got {observed!r}")
+        else:
+            observed = call_on_copies(entry, backend, args)
+            assert within(observed, expected, entry.tol), describe_failure(
+                entry, repr(backend), observed, expected)
+
+    check()
+
+
+def call_on_copies(entry, backend, args):
+    """`entry.call(backend, *copies of args)`; raises AssertionError when the call modified
+    its (NumPy or Python) arguments: saved functions never write into their inputs."""
+    passed = copy.deepcopy(args)
+    observed = entry.call(backend, *passed)
+    assert unchanged(passed, args), (
+        f"{entry.name} [{backend!r}] modified its arguments in place:\n"
+        f"before: {args!r}\nafter: {passed!r}")
+    return observed
+
+
+def unchanged(passed, args):
+    """Whether the arguments a call got (`passed`) still equal the drawn ones (`args`)."""
+    try:
+        pairs = _leaves(list(passed), list(args))
+    except (TypeError, ValueError):  # something else where a number was
+        return False
+    return pairs is not None and all(np.array_equal(a, b) for a, b in pairs)
 
 
 def check_probe(entry, backend):
@@ -140,6 +255,7 @@ def check_probe(entry, backend):
 def describe_failure(entry, backend_name, observed, expected):
     """A message that shows what differed and how to reproduce it."""
     return (f"{entry.name} [{backend_name}] disagrees with the spec (section {entry.section}): "
-            f"max abs error {max_error(observed, expected):.3g} > tolerance "
-            f"rtol={entry.tol.rtol}, atol={entry.tol.atol}\n"
+            f"max abs error {max_error(observed, expected):.3g}, "
+            f"{excess(observed, expected, entry.tol):.3g} times the tolerance "
+            f"rtol={entry.tol.rtol}, atol={entry.tol.atol} allows (element by element)\n"
             f"observed: {observed!r}\nexpected: {expected!r}")

@@ -1,6 +1,7 @@
 """Chapter 9, Modern Recurrent Neural Networks: machine-translation data (9.5), the
 encoder-decoder interfaces (9.6) and sequence-to-sequence learning (9.7)."""
 
+import collections
 import contextlib
 import dataclasses
 import hashlib
@@ -77,24 +78,21 @@ def build_array_reference(lines, vocab, num_steps):
 
 
 def bleu_reference(pred_seq, label_seq, k):
-    """The book's loops: clipped n-gram matches keyed by ''.join, 0 when len_pred < k."""
+    """BLEU from n-gram multisets: the clipped matches of order n are the size of the
+    intersection of the prediction's and the label's n-gram Counters (n-grams keyed by their
+    tokens joined without a separator, the book's quirk); 0 when the prediction has fewer
+    than k tokens."""
     pred, label = pred_seq.split(" "), label_seq.split(" ")
     if len(pred) < k:
         return 0.0
-    score = math.exp(min(0, 1 - len(label) / len(pred)))
-    for n in range(1, k + 1):
-        available = {}
-        for i in range(len(label) - n + 1):
-            gram = "".join(label[i:i + n])
-            available[gram] = available.get(gram, 0) + 1
-        matches = 0
-        for i in range(len(pred) - n + 1):
-            gram = "".join(pred[i:i + n])
-            if available.get(gram, 0) > 0:
-                matches += 1
-                available[gram] -= 1
-        score *= math.pow(matches / (len(pred) - n + 1), math.pow(0.5, n))
-    return score
+
+    def grams(tokens, n):
+        return collections.Counter("".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+    precisions = [sum((grams(pred, n) & grams(label, n)).values()) / (len(pred) - n + 1)
+                  for n in range(1, k + 1)]
+    brevity = math.exp(min(0.0, 1.0 - len(label) / len(pred)))
+    return brevity * math.prod(p ** (0.5 ** n) for n, p in enumerate(precisions, start=1))
 
 
 def sorted_rows(*columns):
@@ -890,9 +888,9 @@ def _predict_probe(b):
 
 def _predict_expect():
     params, sentence, num_steps = _predict_case()
-    vocab = toy_vocab()
-    src = vocab[sentence.lower().split(" ")] + [vocab["<eos>"]]
-    src = (src + [vocab["<pad>"]] * num_steps)[:num_steps]
+    ids = {token: i for i, token in enumerate(TOY_TOKENS)}  # toy_vocab's ids, by design
+    src = [ids.get(t, 0) for t in sentence.lower().split(" ")] + [ids["<eos>"]]
+    src = (src + [ids["<pad>"]] * num_steps)[:num_steps]
     out = greedy_reference(params, src, len(src), num_steps)
     return [" ".join(TOY_TOKENS[i] for i in out), []]
 

@@ -98,6 +98,25 @@ def test_cached_file_is_reused_and_a_corrupt_one_replaced():
             assert printed and open(again).read() == "content"
 
 
+@pytest.mark.parametrize("setting", [None, ("PROGRESS_MIN_BYTES", 1),
+                                     ("PROGRESS_AFTER_S", 0.0)])
+def test_progress_bar_only_for_large_or_slow_downloads(setting, monkeypatch, capsys):
+    """A small fast download prints its one line and no bar; one the thresholds call large
+    (by size) or slow (by time) shows a finished tqdm bar on stderr."""
+    if setting:
+        monkeypatch.setattr(data_hub, *setting)
+    with support.data_sandbox() as (_, www, _):
+        (www / "f.txt").write_text("content")
+        with _register("f", www, "f.txt"):
+            path = download("f")
+    captured = capsys.readouterr()
+    assert captured.out.startswith(f"Downloading {path} from ") and captured.out.count("\n") == 1
+    if setting:
+        assert "f.txt: 100%" in captured.err and "7.00/7.00 [" in captured.err
+    else:
+        assert captured.err == ""
+
+
 def test_cache_dir_argument_and_environment(tmp_path, monkeypatch):
     with support.data_sandbox() as (cache, www, _):
         (www / "f.txt").write_text("content")

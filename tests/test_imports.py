@@ -8,7 +8,7 @@ import sys
 import pytest
 
 HEAVY = ["mxnet", "torch", "tensorflow", "matplotlib", "pandas", "IPython", "PIL", "pooch",
-         "requests", "torchvision"]
+         "requests", "torchvision", "tqdm"]
 
 
 def _loaded_after(statement):

@@ -36,7 +36,12 @@ REEXPORTS = {
 
 
 def lazy_reexport(module_name, name, extra=None):
-    """Resolve `name` of a backend module from REEXPORTS (plus `extra`) on first access."""
+    """Resolve `name` of a backend module from REEXPORTS (plus `extra`) on first access;
+    `verify` is `d2l.verification.verify` bound to the backend's framework."""
+    if name == "verify":
+        from ..verification import for_framework
+
+        return for_framework(module_name.rpartition(".")[2])
     target = {**REEXPORTS, **(extra or {})}.get(name)
     if target is None:
         raise AttributeError(f"module {module_name!r} has no attribute {name!r}")

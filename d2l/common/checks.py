@@ -34,6 +34,20 @@ def same_size(fn, name_a, a, name_b, b):
                          f"the same number of elements")
 
 
+def matmul_operands(a, b):
+    """Raise ValueError unless the product a @ b is defined: the last axis of `a` must be as
+    long as the second-to-last axis of `b` (the only axis of a 1-D operand). 0-d operands
+    (scalars, which MXNet's `dot` multiplies) are left to the framework."""
+    sa, sb = shape_of(a) if hasattr(a, "shape") else (), shape_of(b) if hasattr(b, "shape") else ()
+    if not sa or not sb:
+        return
+    inner = sb[-2] if len(sb) > 1 else sb[0]
+    if sa[-1] != inner:
+        raise ValueError(f"matmul: a of shape {sa} and b of shape {sb} do not multiply: a's last "
+                         f"axis has {sa[-1]} entries, b's {'row' if len(sb) > 1 else 'only'} "
+                         f"axis {inner}")
+
+
 def _numel(shape):
     n = 1
     for d in shape:

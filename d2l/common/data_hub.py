@@ -11,7 +11,11 @@ before calling `download(name)`. Environment variables:
 import hashlib
 import os
 import tarfile
+import time
 import zipfile
+
+PROGRESS_MIN_BYTES = 10 * 2**20  # downloads show a progress bar from this size on...
+PROGRESS_AFTER_S = 2.0  # ...or once they have run this many seconds
 
 DATA_HUB = {}
 DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
@@ -48,12 +52,46 @@ def file_hash(path, algorithm="sha1"):
     return digest.hexdigest()
 
 
-def fetch(url, sha1, cache_dir=None):
+class _Progress:
+    """A progress bar for pooch's `HTTPDownloader` (which sets `total` and calls `update`,
+    `reset`, `close`): a notebook-aware `tqdm.auto` bar on stderr, opened only once the file
+    proves large (`PROGRESS_MIN_BYTES`) or the transfer slow (`PROGRESS_AFTER_S`), or at
+    the first chunk when `always`."""
+
+    def __init__(self, desc, always):
+        self.desc, self.always = desc, always
+        self.total, self.done, self.bar = 0, 0, None
+        self.start = time.monotonic()
+
+    def update(self, n):
+        if self.bar is None and (self.always or self.total >= PROGRESS_MIN_BYTES
+                                 or time.monotonic() - self.start >= PROGRESS_AFTER_S):
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.total or None, initial=self.done, desc=self.desc,
+                            unit="B", unit_scale=True, unit_divisor=1024, leave=True)
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def reset(self):
+        self.done = 0
+        if self.bar is not None:
+            self.bar.reset(total=self.total or None)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def fetch(url, sha1, cache_dir=None, always_progress=False):
     """Download `url` into `cache_dir` unless a file with the right SHA-1 is there already.
 
     The file is written under a temporary name and renamed only after its SHA-1 matched, so
     an interrupted or corrupted download leaves nothing behind; a mismatch raises ValueError.
-    Returns the local path (the URL's last component inside `cache_dir`).
+    Large or slow downloads show a progress bar on stderr (every download does with
+    `always_progress=True`). Returns the local path (the URL's last component inside
+    `cache_dir`).
     """
     cache_dir = data_dir() if cache_dir is None else cache_dir
     os.makedirs(cache_dir, exist_ok=True)
@@ -65,8 +103,10 @@ def fetch(url, sha1, cache_dir=None):
     import pooch
 
     pooch.get_logger().setLevel("WARNING")
+    progress = _Progress(os.path.basename(fname), always_progress)
+    downloader = pooch.HTTPDownloader(progressbar=progress, chunk_size=2**18)
     return pooch.retrieve(url, known_hash=f"sha1:{sha1}", fname=os.path.basename(fname),
-                          path=cache_dir, progressbar=False)
+                          path=cache_dir, downloader=downloader)
 
 
 def download(name, cache_dir=None):

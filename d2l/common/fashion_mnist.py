@@ -41,10 +41,11 @@ def get_fashion_mnist_labels(labels):
 
 
 def read_idx(path):
-    """Read a (gzipped) IDX file into a NumPy array of its stored shape and dtype."""
+    """Read a (gzipped) IDX file into a writable NumPy array of its stored shape and dtype
+    (tensors made from read-only memory would be undefined behaviour to write to)."""
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as f:
-        raw = f.read()
+        raw = bytearray(f.read())
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise ValueError(f"read_idx: {path!r} is not an IDX file (bad magic number)")
     ndim = raw[3]

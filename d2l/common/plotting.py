@@ -86,6 +86,10 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
         Y = _series(Y)
     if len(X) != len(Y):
         X = X * len(Y)
+    for k, (x, y) in enumerate(zip(X, Y)):
+        if len(x) and len(x) != len(y):
+            raise ValueError(f"plot: series {k} of Y has {len(y)} points but its X series has "
+                             f"{len(x)}")
     axes.cla()
     for x, y, fmt in zip(X, Y, fmts):
         if len(x):

@@ -208,6 +208,7 @@ class SeqDataLoader:
 def load_data_time_machine(d2l, batch_size, num_steps, use_random_iter=False,
                            max_tokens=10000):
     """(d2l.SeqDataLoader(...), its vocab) for the backend module `d2l`."""
+    check_sampler_args("load_data_time_machine", batch_size, num_steps)
     data_iter = d2l.SeqDataLoader(batch_size, num_steps, use_random_iter, max_tokens)
     return data_iter, data_iter.vocab
 

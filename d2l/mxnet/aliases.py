@@ -7,6 +7,8 @@ the array's method with all the arguments given.
 
 from mxnet import np
 
+from ..common import checks
+
 __all__ = ["ones", "zeros", "arange", "meshgrid", "sin", "sinh", "cos", "cosh", "tanh",
            "linspace", "exp", "log", "tensor", "normal", "rand", "matmul", "int32", "float32",
            "concat", "stack", "abs", "eye", "numpy", "size", "reshape", "to", "reduce_sum",
@@ -15,7 +17,7 @@ __all__ = ["ones", "zeros", "arange", "meshgrid", "sin", "sinh", "cos", "cosh", 
 ones, zeros, arange, meshgrid = np.ones, np.zeros, np.arange, np.meshgrid
 sin, sinh, cos, cosh, tanh = np.sin, np.sinh, np.cos, np.cosh, np.tanh
 linspace, exp, log, abs, eye = np.linspace, np.exp, np.log, np.abs, np.eye
-tensor, normal, rand, matmul = np.array, np.random.normal, np.random.rand, np.dot
+tensor, normal, rand = np.array, np.random.normal, np.random.rand
 int32, float32 = np.int32, np.float32
 concat, stack = np.concatenate, np.stack
 
@@ -65,3 +67,10 @@ def astype(x, *args, **kwargs):
 def transpose(x):
     """`x` with all its axes reversed (the matrix transpose for 2-D arrays)."""
     return x.T
+
+
+def matmul(a, b, out=None):
+    """`np.dot` (the book's MXNet matmul), with a ValueError naming the operands when their
+    shapes do not fit."""
+    checks.matmul_operands(a, b)
+    return np.dot(a, b, out=out)

@@ -9,7 +9,7 @@ import sys
 
 from mxnet import autograd, gluon, np, npx
 
-from ..common import alias_based, checks, training
+from ..common import alias_based, checks, devices, training
 from ..common.bookkeeping import Accumulator
 from ..common.fashion_mnist import read_fashion_mnist
 from ..common.training import accuracy
@@ -75,8 +75,9 @@ def _batch_loader(dataset, batch_size, shuffle, batchify_fn, **kwargs):
 
 
 def get_dataloader_workers():
-    """Worker processes used by the data loaders (none on Windows)."""
-    return 0 if sys.platform.startswith("win") else 4
+    """Worker processes used by the data loaders: 4, or the CPU count when smaller (none on
+    Windows)."""
+    return 0 if sys.platform.startswith("win") else devices.dataloader_workers()
 
 
 def _image_batch(samples, resize):

@@ -10,6 +10,8 @@ meaning of a call TensorFlow accepts: `matmul` also multiplies 1-D operands (whi
 
 import tensorflow as tf
 
+from ..common import checks
+
 __all__ = ["ones", "zeros", "arange", "meshgrid", "sin", "sinh", "cos", "cosh", "tanh",
            "linspace", "exp", "log", "tensor", "normal", "rand", "matmul", "int32", "float32",
            "concat", "stack", "abs", "eye", "numpy", "size", "reshape", "to", "reduce_sum",
@@ -38,8 +40,11 @@ def matmul(a, b, *args, **kwargs):
     `matmul`: (k,) @ (..., k, m) -> (..., m), (..., n, k) @ (k,) -> (..., n), (k,) @ (k,) -> ().
     """
     a, b = tf.convert_to_tensor(a), tf.convert_to_tensor(b)
-    if args or kwargs or (a.shape.rank != 1 and b.shape.rank != 1):
+    if args or kwargs:
         return tf.matmul(a, b, *args, **kwargs)
+    checks.matmul_operands(a, b)
+    if a.shape.rank != 1 and b.shape.rank != 1:
+        return tf.matmul(a, b)
     if a.shape.rank == 1 and b.shape.rank == 1:
         return tf.tensordot(a, b, axes=1)
     if a.shape.rank == 1:

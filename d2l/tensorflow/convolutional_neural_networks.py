@@ -33,6 +33,7 @@ def evaluate_accuracy_gpu(net, data_iter, device=None):
             with tf.device(name):
                 X, y = tf.identity(X), tf.identity(y)
         metric.add(accuracy(net(X), y), size(y))
+    training.examples_seen("evaluate_accuracy_gpu", "data_iter", metric[1])
     return metric[0] / metric[1]
 
 
@@ -62,5 +63,6 @@ def train_ch6(net_fn, train_iter, test_iter, num_epochs, lr, device):
                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                     metrics=["accuracy"], jit_compile=False)
     callback = TrainCallback(net, train_iter, test_iter, num_epochs, device_name)
-    net.fit(train_iter, epochs=num_epochs, verbose=0, callbacks=[callback])
+    # The dataset shuffles itself; shuffle=False stops Keras warning that it would not.
+    net.fit(train_iter, epochs=num_epochs, verbose=0, callbacks=[callback], shuffle=False)
     return net

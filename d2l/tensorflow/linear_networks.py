@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
-from ..common import alias_based, checks, training
+from ..common import alias_based, checks, devices, training
 from ..common.bookkeeping import Accumulator
 from ..common.fashion_mnist import read_fashion_mnist
 from ..common.training import accuracy
@@ -62,8 +62,8 @@ def load_array(data_arrays, batch_size, is_train=True):
 
 
 def get_dataloader_workers():
-    """Parallel calls used by the input pipelines' map steps."""
-    return 4
+    """Parallel calls of the input pipelines' map steps: 4, or the CPU count when smaller."""
+    return devices.dataloader_workers()
 
 
 def load_data_fashion_mnist(batch_size, resize=None):

@@ -8,6 +8,8 @@ and its NumPy synonym `axis=` both work); the fluent ones (`reshape`, `reduce_su
 
 import torch
 
+from ..common import checks
+
 __all__ = ["ones", "zeros", "arange", "meshgrid", "sin", "sinh", "cos", "cosh", "tanh",
            "linspace", "exp", "log", "tensor", "normal", "rand", "matmul", "int32", "float32",
            "concat", "stack", "abs", "eye", "numpy", "size", "reshape", "to", "reduce_sum",
@@ -16,7 +18,7 @@ __all__ = ["ones", "zeros", "arange", "meshgrid", "sin", "sinh", "cos", "cosh", 
 ones, zeros, arange = torch.ones, torch.zeros, torch.arange
 sin, sinh, cos, cosh, tanh = torch.sin, torch.sinh, torch.cos, torch.cosh, torch.tanh
 linspace, exp, log, abs, eye = torch.linspace, torch.exp, torch.log, torch.abs, torch.eye
-tensor, normal, rand, matmul = torch.tensor, torch.normal, torch.rand, torch.matmul
+tensor, normal, rand = torch.tensor, torch.normal, torch.rand
 int32, float32 = torch.int32, torch.float32
 concat, stack = torch.cat, torch.stack
 
@@ -71,3 +73,9 @@ def astype(x, *args, **kwargs):
 def transpose(x):
     """`x` with all its axes reversed (the matrix transpose for 2-D tensors)."""
     return x.permute(*reversed(range(x.ndim)))
+
+
+def matmul(input, other, *, out=None):
+    """`torch.matmul`, with a ValueError naming the operands when their shapes do not fit."""
+    checks.matmul_operands(input, other)
+    return torch.matmul(input, other, out=out)

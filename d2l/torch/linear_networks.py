@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils import data
 
-from ..common import alias_based, checks, training
+from ..common import alias_based, checks, devices, training
 from ..common.bookkeeping import Accumulator
 from ..common.fashion_mnist import read_fashion_mnist
 from ..common.training import accuracy
@@ -65,8 +65,8 @@ def _batch_loader(dataset, batch_size, shuffle, **kwargs):
 
 
 def get_dataloader_workers():
-    """Worker processes used by the data loaders."""
-    return 4
+    """Worker processes used by the data loaders: 4, or the CPU count when smaller."""
+    return devices.dataloader_workers()
 
 
 def _image_batch(batch, resize):
