@@ -201,10 +201,8 @@ def _rnn_model(b, params):
     elif b.name == "torch":
         net = d2l.RNNModel(b.fw.nn.RNN(VOCAB_SIZE, HIDDEN), VOCAB_SIZE).to(b.device)
     else:
-        import keras
-
-        net = d2l.RNNModel(keras.layers.SimpleRNN(HIDDEN, return_sequences=True,
-                                                  return_state=True), VOCAB_SIZE)
+        net = d2l.RNNModel(b.fw.keras.layers.SimpleRNN(HIDDEN, return_sequences=True,
+                                                          return_state=True), VOCAB_SIZE)
         net(ids, net.begin_state(batch_size=BATCH, dtype=b.fw.float32))
     d2l.import_params(net, params)
     return net
