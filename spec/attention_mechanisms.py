@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from . import reference
-from .entry import Entry, Reject, Tol
+from .entry import Entry, Invalid, Reject, Tol
 from .strategies import arrays
 
 # Valid lengths as the book makes them: `d2l.tensor` gives float32 in MXNet, int64 / int32 in
@@ -27,8 +27,12 @@ BLOCK_TOL = Tol(1e-4, 1e-5)  # layer normalization divides by small standard dev
 
 
 def lens_tensor(b, lens):
-    """Valid lengths (NumPy ints or None) as the backend's tensor of the book's dtype."""
-    return None if lens is None else b.tensor(np.asarray(lens), LENS_DTYPES[b.name])
+    """Valid lengths (NumPy ints or None) as the backend's tensor of the book's dtype; float
+    lengths (the edge cases: fractional, negative, infinite, NaN) as float32."""
+    if lens is None:
+        return None
+    lens = np.asarray(lens)
+    return b.tensor(lens, "float32" if lens.dtype.kind == "f" else LENS_DTYPES[b.name])
 
 
 # --- building the layers of each framework with its own signature -------------------------
@@ -104,17 +108,24 @@ def _normal(rng, *shape, scale=0.5):
     return rng.normal(0, scale, shape).astype(np.float32)
 
 
+# Edge lengths: key j is kept iff j < valid length, so 1.5 keeps 2 keys; <= 0 and NaN keep
+# none (a uniform row), inf keeps all.
+EDGE_LENGTHS = [-3.0, -0.5, 0.0, 0.5, 1.5, 2.5, np.inf, -np.inf, np.nan]
+
+
 @st.composite
-def valid_lens(draw, batch, n_q, n_k, per_query=True):
+def valid_lens(draw, batch, n_q, n_k, per_query=True, edge=False):
     """None, one length per example (batch,) or (with per_query) one per query row
-    (batch, n_q); lengths 0 (every key masked) to n_k + 1 (beyond the keys)."""
-    kinds = ["none", "example"] + (["query"] if per_query and n_q else [])
+    (batch, n_q); lengths 0 (every key masked) to n_k + 1 (beyond the keys), or (edge) float
+    lengths from EDGE_LENGTHS."""
+    kinds = (["example"] if edge else ["none", "example"]) + (
+        ["query"] if per_query and n_q else [])
     kind = draw(st.sampled_from(kinds))
     if kind == "none":
         return None
     shape = (batch,) if kind == "example" else (batch, n_q)
-    values = draw(st.lists(st.integers(0, n_k + 1), min_size=int(np.prod(shape)),
-                           max_size=int(np.prod(shape))))
+    length = st.sampled_from(EDGE_LENGTHS) if edge else st.integers(0, n_k + 1)
+    values = draw(st.lists(length, min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
     return np.asarray(values).reshape(shape)
 
 
@@ -130,14 +141,31 @@ def _masked_softmax_inputs(draw, book=False):
     return X, draw(valid_lens(batch, n_q if three_d else 0, n_k))
 
 
+@st.composite
+def _masked_softmax_edges(draw):
+    """Length-1 axes, edge lengths, and NaN / infinite logits at masked keys (ignored). (At
+    kept keys they are left to each framework's softmax, whose kernels differ there.)"""
+    batch, n_q, n_k = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    three_d = draw(st.booleans())
+    X = draw(arrays((batch, n_q, n_k) if three_d else (batch, n_k)))
+    lens = draw(valid_lens(batch, n_q if three_d else 0, n_k, edge=True))
+    rows, row_lens = X.reshape(-1, n_k), np.broadcast_to(
+        lens.reshape(batch, -1), (batch, len(X.reshape(-1, n_k)) // batch)).reshape(-1)
+    masked = ~(np.arange(n_k)[None, :] < row_lens[:, None])
+    if masked.any():
+        i, j = np.argwhere(masked)[draw(st.integers(0, int(masked.sum()) - 1))]
+        rows[i, j] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    return X, lens
+
+
 def _masked_softmax_call(b, X, lens):
     return b.numpy(b.d2l.masked_softmax(b.tensor(X), lens_tensor(b, lens)))
 
 
 @st.composite
-def _attention_case(draw, kind):
+def _attention_case(draw, kind, edge=False):
     """Sizes, canonical params and inputs of an attention layer `kind`
-    ('dot', 'additive' or 'mha')."""
+    ('dot', 'additive' or 'mha'); `edge`: edge valid lengths (`EDGE_LENGTHS`)."""
     batch, n_q, n_k = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 5))
     s = {"query_size": draw(st.integers(1, 4)), "key_size": draw(st.integers(1, 4)),
          "value_size": draw(st.integers(1, 4))}
@@ -158,7 +186,7 @@ def _attention_case(draw, kind):
             "queries": _normal(rng, batch, n_q, s["query_size"], scale=1.0),
             "keys": _normal(rng, batch, n_k, s["key_size"], scale=1.0),
             "values": _normal(rng, batch, n_k, s["value_size"], scale=1.0),
-            "valid_lens": draw(valid_lens(batch, n_q, n_k))}
+            "valid_lens": draw(valid_lens(batch, n_q, n_k, edge=edge))}
     return (case,)
 
 
@@ -238,6 +266,73 @@ def _pe_call(b, num_hiddens, max_len, X):
 
 def _pe_reference(num_hiddens, max_len, X):
     return X + reference.positional_encoding(num_hiddens, max_len)[:, :X.shape[1]]
+
+
+def _pe_edge_reference(num_hiddens, max_len, X):
+    """Sizes positive ints, num_hiddens even (odd sizes fail upstream): ValueErrors naming
+    them, in that order."""
+    for name, value in (("num_hiddens", num_hiddens), ("max_len", max_len)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise Invalid(name)
+    if num_hiddens % 2:
+        raise Invalid("num_hiddens")
+    return _pe_table_reference(num_hiddens, max_len, X)
+
+
+@st.composite
+def _pe_edges(draw):
+    """max_len 1, num_hiddens 2, and one bad size (odd, 0, negative, float)."""
+    num_hiddens, max_len = draw(st.sampled_from([2, 4])), draw(st.sampled_from([1, 2]))
+    case = draw(st.sampled_from(["small", "num_hiddens", "max_len"]))
+    if case == "num_hiddens":
+        num_hiddens = draw(st.sampled_from([1, 5, 0, -2, 4.0]))
+    elif case == "max_len":
+        max_len = draw(st.sampled_from([0, -1, 2.0]))
+    return num_hiddens, max_len, np.zeros((1, 1, 2), np.float32)
+
+
+def _pe_forward_edge_reference(num_hiddens, max_len, X):
+    """X must be (batch, steps <= max_len, num_hiddens): else a ValueError naming X."""
+    if X.ndim != 3 or X.shape[1] > max_len or X.shape[2] != num_hiddens:
+        raise Invalid("X")
+    return _pe_reference(num_hiddens, max_len, X)
+
+
+@st.composite
+def _pe_forward_edges(draw):
+    """One step; more steps than max_len; the wrong width; a 2-D X."""
+    num_hiddens, max_len = 2 * draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    shape = draw(st.sampled_from([(1, 1, num_hiddens), (2, max_len + 1, num_hiddens),
+                                  (1, 1, num_hiddens + 2), (1, num_hiddens)]))
+    return num_hiddens, max_len, draw(arrays(shape))
+
+
+def _heads_edge_reference(merge):
+    """num_heads must be a positive int (ValueError naming it); X must be 3-D with its
+    head axis divisible by num_heads (ValueError naming X)."""
+    def checked(X, num_heads):
+        if isinstance(num_heads, bool) or not isinstance(num_heads, int) or num_heads < 1:
+            raise Invalid("num_heads")
+        if X.ndim != 3 or X.shape[0 if merge else 2] % num_heads:
+            raise Invalid("X")
+        return (_merge_heads_reference if merge else _split_heads_reference)(X, num_heads)
+    return checked
+
+
+@st.composite
+def _heads_edges(draw, merged):
+    """One head per feature (or per row), length-1 axes, and a bad num_heads (0, negative,
+    float, bool) or an X whose head axis does not divide."""
+    X, num_heads = draw(_heads_inputs(merged))
+    case = draw(st.sampled_from(["one", "num_heads", "X"]))
+    if case == "one":
+        X = X[:1, :1]
+        num_heads = X.shape[2] if merged else X.shape[0]
+    elif case == "num_heads":
+        num_heads = draw(st.sampled_from([0, -1, 1.0, True]))
+    else:
+        num_heads = (X.shape[2] if merged else X.shape[0]) + 1
+    return X, num_heads
 
 
 @st.composite
@@ -449,9 +544,13 @@ ENTRIES = [
           "Softmax over the last axis of X (batch, n_k) or (batch, n_q, n_k) over the keys "
           "before each row's valid length: valid_lens None, (batch,) or (batch, n_q). Masked "
           "keys get 0 whatever the logits (very large and very negative ones too); a row with "
-          "length <= 0 is uniform (the book's -1e6 fill). Same shape as X.",
+          "length <= 0 is uniform (the book's -1e6 fill). Same shape as X. Key j is kept iff "
+          "j < valid length (1.5 keeps 2 keys, inf all); masked logits are ignored whatever "
+          "they are (NaN, ±inf: upstream MXNet's arithmetic mask let them turn the row into "
+          "NaN); a row without a kept key (length <= 0 or NaN) is uniform.",
           reference=reference.masked_softmax, inputs=_masked_softmax_inputs,
           book_inputs=lambda: _masked_softmax_inputs(book=True),
+          edges=_masked_softmax_edges,
           call=_masked_softmax_call, tol=Tol(1e-5, 1e-6),
           rejects=(Reject("1-D X", _masked_args((4,), None), match="X"),
                    Reject("4-D X", _masked_args((1, 2, 3, 4), None), match="X"),
@@ -470,12 +569,14 @@ ENTRIES = [
           "dropout(weights) @ values; attention_weights (batch, n_q, n_k) kept. Canonical "
           "layers W_k, W_q, w_v.",
           reference=_attention_reference, inputs=lambda: _attention_case("additive"),
+          edges=lambda: _attention_case("additive", True),
           call=_attention_call, tol=LAYER_TOL),
     Entry("DotProductAttention", "10.3",
           "DotProductAttention(dropout, **kwargs); forward (queries, keys, values, "
           "valid_lens=None) (T: valid_lens has no default)",
           "softmax(Q Kᵀ / √d) V with the masked softmax; attention_weights kept.",
           reference=_attention_reference, inputs=lambda: _attention_case("dot"),
+          edges=lambda: _attention_case("dot", True),
           call=_attention_call, tol=LAYER_TOL),
     Entry("AttentionDecoder", "10.4", "AttentionDecoder(**kwargs)",
           "A Decoder whose read-only property attention_weights raises NotImplementedError.",
@@ -488,15 +589,18 @@ ENTRIES = [
           "attention (valid lengths repeated per head), heads concatenated and projected by "
           "W_o; `attention.attention_weights` is (batch * num_heads, n_q, n_k).",
           reference=_attention_reference, inputs=lambda: _attention_case("mha"),
+          edges=lambda: _attention_case("mha", True),
           call=_attention_call, tol=LAYER_TOL,
           rejects=(Reject("num_hiddens not divisible by num_heads", _mha_args(10, 3),
                           match="num_heads"),
                    Reject("num_heads 0", _mha_args(4, 0), match="num_heads"))),
     Entry("transpose_qkv", "10.5", "transpose_qkv(X, num_heads)",
           "(batch, n, num_hiddens) -> (batch * num_heads, n, num_hiddens / num_heads), head h "
-          "of example b in row b * num_heads + h.",
-          reference=_split_heads_reference, inputs=lambda: _heads_inputs(True),
+          "of example b in row b * num_heads + h. num_heads must be a positive int "
+          "(ValueError naming num_heads), num_hiddens divisible by it (ValueError naming X).",
+          reference=_heads_edge_reference(False), inputs=lambda: _heads_inputs(True),
           call=lambda b, X, heads: b.numpy(b.d2l.transpose_qkv(b.tensor(X), heads)),
+          edges=lambda: _heads_edges(True),
           tol=Tol(0.0, 0.0),
           rejects=(Reject("num_hiddens not divisible", _heads_args((2, 3, 5), 2),
                           match="X"),
@@ -504,23 +608,30 @@ ENTRIES = [
                    Reject("num_heads 0", _heads_args((2, 3, 4), 0), match="num_heads"))),
     Entry("transpose_output", "10.5", "transpose_output(X, num_heads)",
           "The inverse of transpose_qkv: (batch * num_heads, n, d) -> (batch, n, "
-          "num_heads * d).",
-          reference=_merge_heads_reference, inputs=lambda: _heads_inputs(False),
+          "num_heads * d). Bad num_heads and a first axis it does not divide as in "
+          "transpose_qkv.",
+          reference=_heads_edge_reference(True), inputs=lambda: _heads_inputs(False),
           call=lambda b, X, heads: b.numpy(b.d2l.transpose_output(b.tensor(X), heads)),
+          edges=lambda: _heads_edges(False),
           tol=Tol(0.0, 0.0),
           rejects=(Reject("batch not divisible by num_heads", _heads_args((3, 2, 2), 2),
                           match="X"),)),
     Entry("PositionalEncoding", "10.6", "PositionalEncoding(num_hiddens, dropout, max_len=1000)",
           "P (1, max_len, num_hiddens): P[0, i, 2j] = sin(i / 10000^(2j/num_hiddens)), "
           "P[0, i, 2j+1] = cos(same); the attribute P and the output for zeros are that "
-          "closed form rounded to float32 (T keeps P in float64, as the book).",
-          reference=_pe_table_reference, inputs=_positions, call=_pe_table_call,
+          "closed form rounded to float32 (T keeps P in float64, as the book). num_hiddens "
+          "and max_len must be positive ints and num_hiddens even (odd sizes fail upstream "
+          "with a broadcasting error): ValueErrors naming them. max_len 1 is one row.",
+          reference=_pe_edge_reference, inputs=_positions, call=_pe_table_call,
+          edges=_pe_edges,
           tol=Tol(0.0, 6e-8),
           rejects=(Reject("odd num_hiddens", lambda b: (5, 0), match="num_hiddens"),
                    Reject("max_len 0", lambda b: (4, 0, 0), match="max_len"))),
     Entry("PositionalEncoding (forward)", "10.6", "PositionalEncoding(...)(X)",
-          "X (batch, steps, num_hiddens) + P[:, :steps, :], then dropout.",
-          reference=_pe_reference, inputs=_positions, call=_pe_call, tol=Tol(1e-6, 1e-7)),
+          "X (batch, steps, num_hiddens) + P[:, :steps, :], then dropout. More steps than "
+          "max_len, another width or another rank: ValueError naming X.",
+          reference=_pe_forward_edge_reference, inputs=_positions, call=_pe_call,
+          edges=_pe_forward_edges, tol=Tol(1e-6, 1e-7)),
     Entry("PositionWiseFFN", "10.7",
           "M, T: PositionWiseFFN(ffn_num_hiddens, ffn_num_outputs, **kwargs) | "
           "P: PositionWiseFFN(ffn_num_input, ffn_num_hiddens, ffn_num_outputs, **kwargs)",

@@ -9,12 +9,15 @@ import numpy as np
 from hypothesis import strategies as st
 
 from . import canonical, reference
-from .entry import Entry, Reject, Tol
-from .strategies import arrays
+from .entry import Entry, Invalid, Reject, Tol
+from .strategies import arrays, edge_arrays
 
 
 def corr2d_reference(X, K):
-    """Y[i, j] = Σ_ab X[i + a, j + b] K[a, b] over all windows that fit ('valid')."""
+    """Y[i, j] = Σ_ab X[i + a, j + b] K[a, b] over all windows that fit ('valid'). K must be
+    non-empty and fit inside X."""
+    if K.size == 0 or K.shape[0] > X.shape[0] or K.shape[1] > X.shape[1]:
+        raise Invalid("K")
     windows = np.lib.stride_tricks.sliding_window_view(X.astype(np.float64), K.shape)
     return np.einsum("ijab,ab->ij", windows, K.astype(np.float64))
 
@@ -24,6 +27,15 @@ def _corr2d_inputs(draw):
     h, w = draw(st.integers(1, 8)), draw(st.integers(1, 8))
     kh, kw = draw(st.integers(1, h)), draw(st.integers(1, w))
     return draw(arrays((h, w), -3, 3)), draw(arrays((kh, kw), -3, 3))
+
+
+@st.composite
+def _corr2d_edges(draw):
+    """Empty and length-1 axes of X and K (an empty K, a K larger than X), K as large as X;
+    NaN and ±inf in X."""
+    X = draw(edge_arrays(min_dims=2, max_dims=2))
+    K = draw(edge_arrays(max_dims=2, min_dims=2, non_finite=False))
+    return X, K
 
 
 def _edge_image():
@@ -69,11 +81,14 @@ ENTRIES = [
     Entry("corr2d", "6.2", "corr2d(X, K)",
           "2-D cross-correlation of X (h, w) with K (kh, kw), no padding, stride 1: "
           "Y[i, j] = Σ_ab X[i+a, j+b] K[a, b], shape (h-kh+1, w-kw+1); one native "
-          "convolution, differentiable in X and K in all three frameworks.",
-          reference=corr2d_reference, inputs=_corr2d_inputs,
+          "convolution, differentiable in X and K in all three frameworks. An empty K, or "
+          "one larger than X, raises ValueError naming K; NaN and ±inf in X reach exactly "
+          "the outputs whose windows hold them.",
+          reference=corr2d_reference, inputs=_corr2d_inputs, edges=_corr2d_edges,
           call=lambda b, X, K: b.numpy(b.d2l.corr2d(b.tensor(X), b.tensor(K))),
           tol=Tol(1e-5, 1e-4),
           rejects=(Reject("kernel larger than the input", _args((2, 2), (3, 1)), match="K"),
+                   Reject("empty kernel", _args((2, 2), (0, 1)), match="K"),
                    Reject("1-D input", _args((4,), (2, 2)), match="X"),
                    Reject("3-D kernel", _args((4, 4), (1, 2, 2)), match="K"))),
     Entry("corr2d (autograd)", "6.2", "corr2d(X, K) inside autograd",
@@ -82,8 +97,11 @@ ENTRIES = [
           tol=Tol(0.0, 5e-3), book=False),
     Entry("evaluate_accuracy_gpu", "6.6", "evaluate_accuracy_gpu(net, data_iter, device=None)",
           "Accuracy over the iterator with every batch moved to `device` (default: where the "
-          "net's parameters are; TensorFlow: where the batch is).",
-          probe=_evaluate_gpu_probe, expect=_evaluate_gpu_expect, tol=Tol(0.0, 0.0)),
+          "net's parameters are; TensorFlow: where the batch is). An iterator with no "
+          "examples raises ValueError naming data_iter.",
+          probe=_evaluate_gpu_probe, expect=_evaluate_gpu_expect, tol=Tol(0.0, 0.0),
+          rejects=(Reject("empty iterator", lambda b: (lambda X: X, [], b.d2l.try_gpu()),
+                          match="data_iter"),)),
 ]
 
 

@@ -17,7 +17,9 @@ ENTRIES = [
           "GPU i when at least i + 1 GPUs exist, else the CPU: an MXNet context, a "
           "torch.device, or TensorFlow's tf.device(...) context manager (with _device_name).",
           probe=_devices_probe, expect=lambda: [True] * 4, tol=EXACT,
-          rejects=(Reject("negative index", lambda b: (-1,), match="i"),)),
+          rejects=(Reject("negative index", lambda b: (-1,), match="i"),
+                   Reject("index 1.0", lambda b: (1.0,), match="i"),
+                   Reject("index '0'", lambda b: ("0",), match="i"))),
     Entry("try_all_gpus", "5.6", "try_all_gpus()",
           "Every GPU device, or a one-element list with the CPU.",
           probe=_devices_probe, expect=lambda: [True] * 4, tol=EXACT),

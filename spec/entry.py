@@ -131,9 +131,10 @@ def excess(observed, expected, tol):
         return float("inf")
     worst = 0.0
     for a, b in pairs:
-        err, allowed = np.abs(a - b), tol.atol + tol.rtol * np.abs(b)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(err == 0, 0.0, err / allowed)
+            # Equal infinities agree (their difference would be NaN).
+            err = np.where(a == b, 0.0, np.abs(a - b))
+            ratio = np.where(err == 0, 0.0, err / (tol.atol + tol.rtol * np.abs(b)))
         worst = max(worst, float(np.max(ratio, initial=0.0)))
     return worst
 

@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 from . import canonical, reference, support
-from .entry import EXACT, Entry, Reject, Tol
+from .entry import EXACT, Entry, Invalid, Reject, Tol
 from .preliminaries import _lines, _plt
-from .strategies import arrays, floats
+from .strategies import NON_FINITE, arrays, edge_arrays, floats
 
 # ---------------------------------------------------------------- 3.1 Timer
 
@@ -21,6 +21,12 @@ def _timer_call(b, times):
                              f"got {elapsed!r} and times {timer.times!r}")
     timer.times = list(times)
     return [timer.avg(), timer.sum(), timer.cumsum()]
+
+
+def _timer_reference(times):
+    if not times:
+        raise Invalid("times")
+    return [float(np.mean(times)), float(np.sum(times)), np.cumsum(times).tolist()]
 
 
 # The ten Fashion-MNIST classes in id order (section 3.5), spelled here so that the spec does
@@ -68,7 +74,33 @@ def _sgd_inputs(draw):
 
 
 def _sgd_reference(params, grads, lr, batch_size):
+    """lr must be a positive finite number and batch_size a positive int (checked in this
+    order); NaN and inf gradients propagate."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < np.inf:
+        raise Invalid("lr")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise Invalid("batch_size")
     return [p - np.float32(lr) * g / batch_size for p, g in zip(params, grads)]
+
+
+BAD_LR = (0.0, -0.5, float("nan"), float("inf"), "0.1", None, True)
+BAD_BATCH_SIZE = (0, -3, 2.5, 4.0, True, "4", None)
+
+
+@st.composite
+def _sgd_edges(draw):
+    """Empty parameter lists, empty and length-1 parameters, non-finite gradients, and one
+    bad lr or batch_size at a time."""
+    shapes = draw(st.lists(st.sampled_from([(0,), (1,), (1, 1), (2, 0)]), max_size=2))
+    params = [draw(edge_arrays(s, non_finite=False)) for s in shapes]
+    grads = [draw(edge_arrays(s)) for s in shapes]
+    lr, batch_size = draw(floats(0.001, 1.0)), draw(st.integers(1, 8))
+    bad = draw(st.sampled_from(["none", "lr", "batch_size"]))
+    if bad == "lr":
+        lr = draw(st.sampled_from(BAD_LR))
+    elif bad == "batch_size":
+        batch_size = draw(st.sampled_from(BAD_BATCH_SIZE))
+    return params, grads, lr, batch_size
 
 
 def _with_grads(b, params, grads):
@@ -129,6 +161,53 @@ def _load_array_call(b, X, y, batch_size):
             np.concatenate([b.numpy(yb) for _, yb in batches]), len(batches)]
 
 
+@st.composite
+def _load_array_edges(draw):
+    """data_arrays as a tuple or list of 0-30 examples (empty arrays, one example, non-finite
+    values), a bare array instead of a tuple, an empty tuple, a 0-d member, unequal
+    lengths; batch_size larger than the data or invalid."""
+    n = draw(st.integers(0, 3))
+    arrays_ = [draw(edge_arrays((n,) + draw(st.sampled_from([(), (1,), (2, 0)]))))
+               for _ in range(draw(st.integers(1, 3)))]
+    form = draw(st.sampled_from(["tuple", "list", "bare", "empty", "0-d", "unequal"]))
+    if form == "bare":
+        data = arrays_[0]
+    elif form == "empty":
+        data = ()
+    elif form == "0-d":
+        data = (arrays_[0], np.float32(1))
+    elif form == "unequal":
+        data = (arrays_[0], np.zeros(n + 1, np.float32))
+    else:
+        data = (tuple if form == "tuple" else list)(arrays_)
+    batch_size = draw(st.integers(1, 5) | st.sampled_from(BAD_BATCH_SIZE))
+    return data, batch_size
+
+
+def _load_array_edge_reference(data, batch_size):
+    """Per array, its examples in order (all batches joined), then the number of batches."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise Invalid("batch_size")
+    if not isinstance(data, (tuple, list)) or not data or any(np.ndim(a) == 0 for a in data):
+        raise Invalid("data_arrays")
+    if len({len(a) for a in data}) > 1:
+        raise Invalid("data_arrays")
+    return [list(data), -(-len(data[0]) // batch_size)]
+
+
+def _load_array_edge_call(b, data, batch_size):
+    """The batches of load_array joined back per array (a batch of a one-array tuple may come
+    as the bare array, as in the book's Gluon code)."""
+    given = data if isinstance(data, (tuple, list)) else [data]
+    tensors = [b.tensor(a) for a in given]
+    passed = type(data)(tensors) if isinstance(data, (tuple, list)) else tensors[0]
+    batches = [batch if isinstance(batch, (tuple, list)) else (batch,)
+               for batch in b.d2l.load_array(passed, batch_size, is_train=False)]
+    joined = [np.concatenate([b.numpy(batch[i]) for batch in batches]) if batches else a[:0]
+              for i, a in enumerate(given)]
+    return [joined, len(batches)]
+
+
 def _load_array_shuffle_probe(b):
     """is_train=True: each pass is a permutation of the examples, and passes differ."""
     X = np.arange(40, dtype=np.float32).reshape(20, 2)
@@ -143,7 +222,30 @@ def _load_array_shuffle_probe(b):
 
 
 def _labels_call(b, ids):
-    return b.d2l.get_fashion_mnist_labels(b.tensor(np.asarray(ids, np.int32)))
+    """A NumPy `ids` goes in as a tensor, a list as it is."""
+    return b.d2l.get_fashion_mnist_labels(b.tensor(ids) if isinstance(ids, np.ndarray) else ids)
+
+
+def _labels_reference(ids):
+    ids = np.asarray(ids, dtype=np.float64)
+    if ids.ndim != 1 or not np.all(np.isin(ids, np.arange(len(FASHION_MNIST_LABELS)))):
+        raise Invalid("labels")
+    return [FASHION_MNIST_LABELS[int(i)] for i in ids]
+
+
+@st.composite
+def _labels_edges(draw):
+    """Ids out of range (negative, 10 and more), non-integral and non-finite float ids,
+    empty and 2-D id arrays, a plain Python list of ints."""
+    values = st.integers(-3, 13) | st.sampled_from([2.0, 2.5, *NON_FINITE])
+    ids = draw(st.lists(values, max_size=4))
+    form = draw(st.sampled_from(["int32", "float32", "2-D", "list"]))
+    if form == "float32":
+        return (np.asarray(ids, np.float32),)
+    whole = [int(i) for i in ids if np.isfinite(i) and float(i).is_integer()]
+    if form == "list":
+        return (whole,)
+    return (np.asarray(whole, np.int32).reshape((1, -1) if form == "2-D" else (-1,)),)
 
 
 def _show_images_probe(b):
@@ -198,6 +300,57 @@ def _accuracy_inputs(draw):
     else:
         y_hat = draw(arrays((n, q), unique=True, lo=-100, hi=100))
     return y_hat, draw(ids)
+
+
+def _accuracy_reference(y_hat, y):
+    """reference.accuracy, after the shape check: one prediction per label."""
+    y = np.asarray(y)
+    if y_hat.ndim == 2 and y_hat.shape[1] > 1:
+        predicted = y_hat.shape[:1]
+    elif y_hat.shape == (len(y), 1) and y.ndim == 1:
+        predicted = (len(y),)
+    else:
+        predicted = y_hat.shape
+    if predicted != y.shape:
+        raise Invalid("y")
+    return reference.accuracy(y_hat, y)
+
+
+@st.composite
+def _accuracy_edges(draw):
+    """No examples, one example, one class column, NaN and ±inf scores or predictions, labels
+    of another length."""
+    n, q = draw(st.integers(0, 3)), draw(st.integers(1, 3))
+    y = draw(st.lists(st.integers(0, q - 1), min_size=n, max_size=n))
+    shape = draw(st.sampled_from([(n, q), (n,)]))
+    y_hat = draw(edge_arrays(shape, -2, 2) | edge_arrays(shape, 0, q - 1).map(np.round))
+    if draw(st.booleans()):
+        y = y + [0]
+    return y_hat, y
+
+
+@st.composite
+def _linreg_edges(draw):
+    """No examples, no features, one of each; NaN and ±inf inputs."""
+    n, d = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    w_shape = draw(st.sampled_from([(d, 1), (d,)]))
+    return (draw(edge_arrays((n, d))), draw(edge_arrays(w_shape)),
+            draw(floats(-3, 3) | st.sampled_from(NON_FINITE)))
+
+
+@st.composite
+def _loss_edges(draw):
+    """No examples, one example, NaN and ±inf; y of another size (ValueError naming y)."""
+    n = draw(st.integers(0, 3))
+    m = draw(st.sampled_from([n, n + 1]))
+    return (draw(edge_arrays((n, 1))),
+            draw(edge_arrays(draw(st.sampled_from([(m,), (m, 1)])))))
+
+
+def _loss_reference(y_hat, y):
+    if y_hat.size != y.size:
+        raise Invalid("y")
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 
 
 def _accuracy_call(b, y_hat, y):
@@ -449,10 +602,12 @@ TRAIN_TOL = Tol(1e-4, 1e-5)
 ENTRIES = [
     Entry("Timer", "3.1", "Timer()",
           "Stopwatch: start() records the time, stop() appends and returns the elapsed "
-          "seconds; avg(), sum(), cumsum() (a list) over `times`.",
-          reference=lambda times: [float(np.mean(times)), float(np.sum(times)),
-                                   np.cumsum(times).tolist()],
+          "seconds; avg(), sum(), cumsum() (a list) over `times`. With no times recorded, "
+          "sum() is 0.0, cumsum() is [] and avg() raises ValueError naming `times` (the "
+          "book's ZeroDivisionError, with a message).",
+          reference=_timer_reference,
           inputs=lambda: st.tuples(st.lists(floats(0, 100), min_size=1, max_size=10)),
+          edges=lambda: st.tuples(st.lists(floats(0, 1e6), max_size=2)),
           call=_timer_call, tol=Tol(1e-9, 1e-9)),
     Entry("synthetic_data", "3.2", "synthetic_data(w, b, num_examples)",
           "X ~ N(0, 1) of shape (n, len(w)); y = Xw + b + N(0, 0.01²) of shape (n, 1); "
@@ -465,17 +620,21 @@ ENTRIES = [
           rejects=(Reject("negative num_examples",
                           lambda b: (b.tensor(np.ones(2, "f")), 1.0, -1),
                           match="num_examples"),)),
-    Entry("linreg", "3.2", "linreg(X, w, b)", "X @ w + b (broadcast), no reshaping.",
+    Entry("linreg", "3.2", "linreg(X, w, b)",
+          "X @ w + b (broadcast), no reshaping. No examples give an empty result, no "
+          "features give b; NaN and ±inf propagate as in NumPy.",
           reference=lambda X, w, bias: X @ w + np.float32(bias), inputs=_linreg_inputs,
+          edges=_linreg_edges,
           call=lambda b, X, w, bias: b.numpy(b.d2l.linreg(b.tensor(X), b.tensor(w), bias)),
           tol=Tol(1e-5, 1e-5),
           rejects=(Reject("w rows differ from X features",
                           lambda b: (b.tensor(np.ones((3, 2), "f")),
                                      b.tensor(np.ones((3, 1), "f")), 0.0), match="w"),)),
     Entry("squared_loss", "3.2", "squared_loss(y_hat, y)",
-          "(y_hat - reshape(y, y_hat.shape))² / 2, elementwise, no reduction.",
-          reference=lambda y_hat, y: (y_hat - y.reshape(y_hat.shape)) ** 2 / 2,
-          inputs=_loss_inputs,
+          "(y_hat - reshape(y, y_hat.shape))² / 2, elementwise, no reduction; empty inputs "
+          "give an empty result, NaN and ±inf propagate; y of another size raises "
+          "ValueError naming y_hat and y.",
+          reference=_loss_reference, inputs=_loss_inputs, edges=_loss_edges,
           call=lambda b, y_hat, y: b.numpy(b.d2l.squared_loss(b.tensor(y_hat), b.tensor(y))),
           tol=Tol(1e-5, 1e-5),
           rejects=(Reject("y and y_hat sizes differ",
@@ -484,17 +643,23 @@ ENTRIES = [
     Entry("sgd", "3.2",
           "M, P: sgd(params, lr, batch_size) | T: sgd(params, grads, lr, batch_size)",
           "In place: p -= lr * grad / batch_size (M/P read p.grad; P then zeroes it; T takes "
-          "the gradients).",
-          reference=_sgd_reference, inputs=_sgd_inputs, call=_sgd_call, tol=Tol(1e-6, 1e-6),
+          "the gradients). lr must be a positive finite number and batch_size a positive "
+          "int, else ValueError naming it (wrong types too: '0.1', None, True, 2.5); an "
+          "empty params list is a no-op; NaN and ±inf gradients propagate.",
+          reference=_sgd_reference, inputs=_sgd_inputs, edges=_sgd_edges, call=_sgd_call,
+          tol=Tol(1e-6, 1e-6),
           rejects=(Reject("lr <= 0", lambda b: _sgd_args(b, 0.0, 4), match="lr"),
                    Reject("batch_size 0", lambda b: _sgd_args(b, 0.1, 0),
                           match="batch_size"))),
     Entry("Updater", "3.6",
           "Updater(params, lr); M, P: updater(batch_size) | T: updater(batch_size, grads)",
           "Keeps params and lr; calling it runs sgd. Upstream TensorFlow-only; here in all "
-          "three, each called the way its train_epoch_ch3 calls a custom updater.",
-          reference=_sgd_reference, inputs=_sgd_inputs, call=_updater_call,
-          tol=Tol(1e-6, 1e-6)),
+          "three, each called the way its train_epoch_ch3 calls a custom updater. A bad lr "
+          "raises ValueError naming Updater and lr when it is made, a bad batch_size when "
+          "it is called; otherwise as sgd.",
+          reference=_sgd_reference, inputs=_sgd_inputs, edges=_sgd_edges, call=_updater_call,
+          tol=Tol(1e-6, 1e-6),
+          rejects=(Reject("lr of wrong type", lambda b: ([], "0.1"), match="lr"),)),
     Entry("load_array", "3.3", "load_array(data_arrays, batch_size, is_train=True)",
           "Minibatches of a tuple of equally long arrays, last batch smaller; shuffled each "
           "pass when is_train (TensorFlow: 1000-example shuffle buffer).",
@@ -505,22 +670,42 @@ ENTRIES = [
                                       b.tensor(np.ones(4, "f"))), 2), match="data_arrays"),
                    Reject("batch_size 0", lambda b: ((b.tensor(np.ones(3, "f")),), 0),
                           match="batch_size"))),
+    Entry("load_array (edge cases)", "3.3", "load_array(data_arrays, batch_size, False)",
+          "data_arrays is a non-empty tuple (or list) of arrays, each with an example axis "
+          "of one common length; a bare tensor (the book would batch its rows as separate "
+          "arrays), an empty tuple, a 0-d member or unequal lengths raise ValueError naming "
+          "data_arrays, a batch_size that is not a positive int ValueError naming "
+          "batch_size (checked first). Zero examples give zero batches; non-finite values "
+          "pass through. A batch of a one-array tuple is a 1-tuple (PyTorch, TensorFlow) "
+          "or the bare array (MXNet, as Gluon's ArrayDataset gives it).",
+          reference=_load_array_edge_reference,
+          inputs=lambda: _load_array_inputs().map(lambda t: ((t[0], t[1]), t[2])),
+          edges=_load_array_edges, call=_load_array_edge_call, tol=EXACT),
     Entry("load_array (shuffle)", "3.3", "load_array(..., is_train=True)",
           "Every shuffled pass is a permutation of the examples, pairs stay together, "
           "passes differ.", probe=_load_array_shuffle_probe,
           expect=lambda: [True, True, True, True, True], tol=EXACT),
     Entry("get_fashion_mnist_labels", "3.5", "get_fashion_mnist_labels(labels)",
           "Text labels of class ids: t-shirt, trouser, pullover, dress, coat, sandal, shirt, "
-          "sneaker, bag, ankle boot.",
-          reference=lambda ids: [FASHION_MNIST_LABELS[i] for i in ids],
-          inputs=lambda: st.tuples(st.lists(st.integers(0, 9), max_size=12)),
-          call=_labels_call, tol=EXACT,
+          "sneaker, bag, ankle boot. `labels` is a 1-D tensor (int or float dtype) or an "
+          "iterable of ids; an id that is not a whole number 0-9 (negative, 10 or more, "
+          "2.5, NaN, inf) and a 2-D `labels` raise ValueError naming labels; empty gives [].",
+          reference=_labels_reference,
+          inputs=lambda: st.tuples(st.lists(st.integers(0, 9), max_size=12).map(
+              lambda ids: np.asarray(ids, np.int32))),
+          edges=_labels_edges, call=_labels_call, tol=EXACT,
           rejects=(Reject("class id 10", lambda b: ([3, 10],), match="labels"),)),
     Entry("show_images", "3.5", "show_images(imgs, num_rows, num_cols, titles=None, scale=1.5)",
           "num_rows x num_cols grid (figure size cols*scale x rows*scale), ticks hidden, "
           "titles set; returns the flattened array of Axes.",
           probe=_show_images_probe, expect=_show_images_expect, tol=EXACT,
-          rejects=(Reject("num_rows 0", lambda b: ([], 0, 2), match="num_rows"),)),
+          rejects=(Reject("num_rows 0", lambda b: ([], 0, 2), match="num_rows"),
+                   Reject("num_cols 2.0", lambda b: ([], 1, 2.0), match="num_cols"),
+                   Reject("scale 0", lambda b: ([], 1, 1), kwargs=lambda b: {"scale": 0},
+                          match="scale"),
+                   Reject("fewer titles than images",
+                          lambda b: ([np.zeros((2, 2))] * 3, 1, 3),
+                          kwargs=lambda b: {"titles": ["a"]}, match="titles"))),
     Entry("get_dataloader_workers", "3.5", "get_dataloader_workers()",
           "Worker processes of the data loaders: the book's 4, or the CPU count when "
           "smaller (more workers than cores only slow loading; PyTorch warns) (MXNet: 0 on "
@@ -533,7 +718,10 @@ ENTRIES = [
           "antialiasing). Served from IDX files on a loopback server.",
           probe=_fashion_mnist_probe, expect=_fashion_mnist_expect, tol=Tol(0.0, 1e-6),
           rejects=(Reject("batch_size 0", lambda b: (0,), match="batch_size"),
+                   Reject("batch_size 2.5", lambda b: (2.5,), match="batch_size"),
                    Reject("resize 0", lambda b: (4,), kwargs=lambda b: {"resize": 0},
+                          match="resize"),
+                   Reject("resize -28", lambda b: (4,), kwargs=lambda b: {"resize": -28},
                           match="resize"))),
     Entry("load_data_fashion_mnist (resize)", "3.5", "load_data_fashion_mnist(8, resize=12)",
           "Resized batches agree with the NumPy bilinear reference.",
@@ -543,23 +731,32 @@ ENTRIES = [
           "Number of correct predictions as a Python float: the argmax over axis 1 when "
           "y_hat is 2-D with more than one column; otherwise one prediction per example, "
           "y's shape or a single column (n, 1) against labels (n,) (section 4.4's regression "
-          "net), cast to y's dtype and compared.",
-          reference=lambda y_hat, y: reference.accuracy(y_hat, np.asarray(y)),
-          inputs=_accuracy_inputs, call=_accuracy_call, tol=EXACT,
+          "net), cast to y's dtype and compared. Never correct: a row of scores holding a "
+          "NaN (NumPy's argmax would pick it) and a non-finite prediction; +inf is a "
+          "score like any other. No examples give 0.0; predictions that do not match y "
+          "one to one raise ValueError naming y.",
+          reference=_accuracy_reference, inputs=_accuracy_inputs, edges=_accuracy_edges,
+          call=_accuracy_call, tol=EXACT,
           rejects=(Reject("labels of another length",
                           lambda b: (b.tensor(np.eye(3, dtype="f")), b.labels([0, 1])),
                           match="y"),)),
     Entry("evaluate_accuracy", "3.6", "evaluate_accuracy(net, data_iter)",
-          "Fraction of correct predictions over the whole iterator.",
-          probe=_evaluate_accuracy_probe, expect=_evaluate_accuracy_expect, tol=EXACT),
+          "Fraction of correct predictions over the whole iterator; an iterator with no "
+          "examples raises ValueError naming data_iter (the book divides by zero).",
+          probe=_evaluate_accuracy_probe, expect=_evaluate_accuracy_expect, tol=EXACT,
+          rejects=(Reject("empty iterator", lambda b: (lambda X: X, []), match="data_iter"),)),
     Entry("Accumulator", "3.6", "Accumulator(n)",
           "n running float sums: add(*values) (extra values ignored, missing leave sums "
-          "unchanged), reset(), indexing, attribute data.",
+          "unchanged), reset(), indexing, attribute data. Values are numbers or one-element "
+          "tensors (others raise ValueError naming args); NaN and ±inf are summed as floats.",
           reference=_accumulator_reference,
           inputs=lambda: st.tuples(st.lists(st.lists(floats(-100, 100), max_size=4),
                                             max_size=6)),
+          edges=lambda: st.tuples(st.lists(st.lists(floats(-100, 100) | st.sampled_from(
+              NON_FINITE), max_size=4), max_size=3)),
           call=_accumulator_call, tol=Tol(1e-5, 1e-4),
-          rejects=(Reject("negative n", lambda b: (-1,), match="n"),)),
+          rejects=(Reject("negative n", lambda b: (-1,), match="n"),
+                   Reject("n 2.0", lambda b: (2.0,), match="n"))),
     *[Entry(f"train_epoch_ch3 ({model})", "3.6",
             "train_epoch_ch3(net, train_iter, loss, updater)",
             "One epoch; returns (Σ loss / N, Σ correct / N). From identical canonical weights "
@@ -573,15 +770,26 @@ ENTRIES = [
             **_regression_epoch_check(how == "from scratch"), tol=TRAIN_TOL)
       for how in ("framework optimizer", "from scratch")],
     Entry("train_epoch_ch3 (scratch)", "3.6", "train_epoch_ch3(net, it, cross_entropy, Updater)",
-          "Softmax regression from scratch with d2l.Updater: same trajectory as NumPy.",
-          probe=_scratch_softmax_probe, expect=_scratch_softmax_expect, tol=TRAIN_TOL),
+          "Softmax regression from scratch with d2l.Updater: same trajectory as NumPy. A "
+          "train_iter with no examples raises ValueError naming it (the book divides by "
+          "zero).",
+          probe=_scratch_softmax_probe, expect=_scratch_softmax_expect, tol=TRAIN_TOL,
+          rejects=(Reject("empty train_iter", lambda b: (lambda X: X, [], None, None),
+                          match="train_iter"),)),
     Entry("Animator", "3.6",
           "Animator(xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None, "
           "xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'), nrows=1, ncols=1, "
           "figsize=(3.5, 2.5))",
           "add(x, y) appends one point per curve (None skipped, tensors accepted), redraws "
-          "axes[0] with the formats and re-applies the axes configuration.",
-          probe=_animator_probe, expect=_animator_expect, tol=Tol(1e-7, 1e-7)),
+          "axes[0] with the formats and re-applies the axes configuration. The first add "
+          "fixes the number of curves: more y values later raise ValueError naming y. "
+          "nrows/ncols must be positive ints and figsize two positive finite numbers "
+          "(ValueError naming them).",
+          probe=_animator_probe, expect=_animator_expect, tol=Tol(1e-7, 1e-7),
+          rejects=(Reject("nrows 0", lambda b: (), kwargs=lambda b: {"nrows": 0},
+                          match="nrows"),
+                   Reject("figsize with a zero side", lambda b: (),
+                          kwargs=lambda b: {"figsize": (0, 2)}, match="figsize"))),
     Entry("train_ch3", "3.6", "train_ch3(net, train_iter, test_iter, loss, num_epochs, updater)",
           "Trains num_epochs, plotting train loss/train acc/test acc per epoch; asserts "
           "train loss < 0.5 and accuracies in (0.7, 1]. Returns None.",
@@ -589,9 +797,13 @@ ENTRIES = [
           expect=lambda: [3, [4, 4, 4], ["train loss", "train acc", "test acc"], "epoch"],
           tol=EXACT,
           rejects=(Reject("num_epochs 0", lambda b: (None, [], [], None, 0, None),
-                          match="num_epochs"),)),
+                          match="num_epochs"),
+                   Reject("num_epochs 2.5", lambda b: (None, [], [], None, 2.5, None),
+                          match="num_epochs"))),
     Entry("predict_ch3", "3.6", "predict_ch3(net, test_iter, n=6)",
-          "Shows the first n images of the first test batch titled 'true\\npredicted'.",
+          "Shows the first n images of the first test batch titled 'true\\npredicted'; a "
+          "test_iter with no batch raises ValueError naming it.",
           probe=_predict_probe, expect=_predict_expect, tol=Tol(0.0, 1e-7),
-          rejects=(Reject("n 0", lambda b: (None, [], 0), match="n"),)),
+          rejects=(Reject("n 0", lambda b: (None, [], 0), match="n"),
+                   Reject("empty test_iter", lambda b: (None, [], 6), match="test_iter"))),
 ]

@@ -20,7 +20,7 @@ from d2l.common import data_hub
 from d2l.common.text import Vocab
 
 from . import canonical, reference, support
-from .entry import EXACT, Entry, Reject, Tol
+from .entry import EXACT, Entry, Invalid, Reject, Tol
 from .recurrent_neural_networks import ReferenceVocab
 from .strategies import arrays
 
@@ -165,6 +165,121 @@ def bleu_inputs(draw):
     return pred, label if label else "a", draw(st.integers(1, 4))
 
 
+# Edge cases (`Entry.edges`): the references above, with the spec's decisions on bad input.
+# One bad argument per case; the references check in the order the functions do.
+
+_NOT_TEXT = [None, 5, b"go\tva", ["go\tva"]]
+
+
+def _text_reference(reference):
+    """`reference(text, ...)` where a text that is not a string is a TypeError."""
+    def checked(text, *args):
+        if not isinstance(text, str):
+            raise Invalid("text", TypeError)
+        return reference(text, *args)
+    return checked
+
+
+def _is_count(value, lowest):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= lowest
+
+
+def _tokenize_nmt_edge_reference(text, num_examples):
+    if not isinstance(text, str):
+        raise Invalid("text", TypeError)
+    if num_examples is not None and not _is_count(num_examples, 0):
+        raise Invalid("num_examples")
+    return list(tokenize_nmt_reference(text, num_examples))
+
+
+@st.composite
+def tokenize_nmt_edges(draw):
+    text, num_examples = draw(nmt_text())
+    case = draw(st.sampled_from(["text", "num_examples", "empty"]))
+    if case == "text":
+        return draw(st.sampled_from(_NOT_TEXT)), num_examples
+    if case == "num_examples":
+        return text, draw(st.sampled_from([-1, 1.5, True]))
+    return draw(st.sampled_from(["", "\n", "\t", "go\t"])), num_examples
+
+
+def _truncate_pad_edge_reference(line, num_steps, padding_token):
+    if not isinstance(line, list):
+        raise Invalid("line", TypeError)
+    if not _is_count(num_steps, 0):
+        raise Invalid("num_steps")
+    return truncate_pad_reference(line, num_steps, padding_token)
+
+
+@st.composite
+def truncate_pad_edges(draw):
+    """num_steps 0 (gives []), empty lines, lines that are not lists (a tuple, a string,
+    None) and bad num_steps (negative, float, bool)."""
+    line, num_steps, pad = draw(truncate_pad_inputs())
+    case = draw(st.sampled_from(["zero", "empty", "line", "num_steps"]))
+    if case == "zero":
+        num_steps = 0
+    elif case == "empty":
+        line = []
+    elif case == "line":
+        line = draw(st.sampled_from([(1, 2), "ab", None]))
+    else:
+        num_steps = draw(st.sampled_from([-1, 1.5, True]))
+    return line, num_steps, pad
+
+
+def _build_array_edge_expect(lines, corpus, min_freq, num_steps):
+    if not _is_count(num_steps, 0):
+        raise Invalid("num_steps")
+    return _build_array_expect(lines, corpus, min_freq, num_steps)
+
+
+@st.composite
+def build_array_edges(draw):
+    """num_steps 0 ((N, 0) ids), empty lines, lines of unknown words, bad num_steps."""
+    lines, corpus, min_freq, num_steps = draw(build_array_inputs())
+    case = draw(st.sampled_from(["zero", "empty", "unknown", "num_steps"]))
+    if case == "zero":
+        num_steps = 0
+    elif case == "empty":
+        lines = [[] for _ in lines]
+    elif case == "unknown":
+        corpus = []
+    else:
+        num_steps = draw(st.sampled_from([-1, 2.5]))
+    return lines, corpus, min_freq, num_steps
+
+
+def _bleu_edge_reference(pred_seq, label_seq, k):
+    """k a positive int, label_seq a non-empty string, pred_seq a string (ValueErrors, in
+    that order); an empty prediction is one empty token."""
+    if not _is_count(k, 1):
+        raise Invalid("k")
+    if not isinstance(label_seq, str) or not label_seq:
+        raise Invalid("label_seq")
+    if not isinstance(pred_seq, str):
+        raise Invalid("pred_seq")
+    return bleu_reference(pred_seq, label_seq, k)
+
+
+@st.composite
+def bleu_edges(draw):
+    pred, label, k = draw(bleu_inputs())
+    case = draw(st.sampled_from(["pred", "label", "k", "empty", "long k"]))
+    not_text = st.sampled_from([None, ["a", "b"], 3])
+    if case == "pred":
+        pred = draw(not_text)
+    elif case == "label":
+        label = draw(not_text | st.just(""))
+    elif case == "k":
+        k = draw(st.sampled_from([0, -1, 1.5, True]))
+    elif case == "empty":
+        pred = ""
+    else:
+        k = 9
+    return pred, label, k
+
+
 def _fra_eng_hub_probe(b):
     with support.shared_data_served(FRA_ENG[0]) as (cache, _, _):
         folder = b.d2l.download_extract("fra-eng")
@@ -213,31 +328,38 @@ DATA_ENTRIES = [
           probe=_read_data_nmt_probe, expect=_read_data_nmt_expect, tol=EXACT),
     Entry("preprocess_nmt", "9.5", "preprocess_nmt(text)",
           "U+202F and U+00A0 -> ' ', lower-case, and a space inserted before each , . ! ? "
-          "that is not at position 0 and not already after a space.",
-          reference=preprocess_nmt_reference,
+          "that is not at position 0 and not already after a space. A text that is not a string "
+          "is a TypeError naming text.",
+          reference=_text_reference(preprocess_nmt_reference),
           inputs=lambda: st.tuples(st.text(st.sampled_from("Ab ,.!?\u202f\xa0\tÀ'\n"),
                                            max_size=30)),
+          edges=lambda: st.tuples(st.sampled_from(_NOT_TEXT + ["", ",", "?!", " .", "\xa0!"])),
           call=lambda b, text: b.d2l.preprocess_nmt(text), tol=EXACT),
     Entry("tokenize_nmt", "9.5", "tokenize_nmt(text, num_examples=None)",
           "(source, target): ' '-split halves of the lines with exactly one tab; with a truthy "
           "num_examples only lines 0..num_examples are read (num_examples + 1 lines, kept "
-          "from the book; 0 and None read all). A negative num_examples is a ValueError.",
-          reference=lambda text, n: list(tokenize_nmt_reference(text, n)), inputs=nmt_text,
+          "from the book; 0 and None read all). A negative (or non-int) num_examples is a "
+          "ValueError, a text that is not a string a TypeError, each naming its argument.",
+          reference=_tokenize_nmt_edge_reference, inputs=nmt_text, edges=tokenize_nmt_edges,
           call=lambda b, text, n: list(b.d2l.tokenize_nmt(text, n)), tol=EXACT,
           rejects=(Reject("num_examples -1", lambda b: ("go\tva", -1),
                           match="num_examples"),)),
     Entry("truncate_pad", "9.5", "truncate_pad(line, num_steps, padding_token)",
           "A new list: line[:num_steps], right-padded with padding_token to num_steps. "
-          "num_steps < 0 is a ValueError.",
-          reference=truncate_pad_reference, inputs=truncate_pad_inputs,
+          "num_steps 0 gives []; num_steps < 0 (or not an int) is a ValueError naming "
+          "num_steps, a line that is not a list a TypeError naming line.",
+          reference=_truncate_pad_edge_reference, inputs=truncate_pad_inputs,
+          edges=truncate_pad_edges,
           call=lambda b, line, n, pad: b.d2l.truncate_pad(line, n, pad), tol=EXACT,
           rejects=(Reject("num_steps -1", lambda b: ([1, 2], -1, 0), match="num_steps"),)),
     Entry("build_array_nmt", "9.5", "build_array_nmt(lines, vocab, num_steps)",
           "(array, valid_len): ids of each line + vocab['<eos>'], truncated (losing '<eos>') "
           "or padded with vocab['<pad>'] to num_steps, array (N, num_steps) M float32, "
           "P int64, T int32; valid_len (N,) = non-'<pad>' ids per row, M int32, P int64, "
-          "T int32. num_steps < 0 is a ValueError.",
-          reference=_build_array_expect, inputs=build_array_inputs, call=_build_array_call,
+          "T int32. num_steps 0 gives (N, 0) ids and zero lengths; num_steps < 0 (or not an "
+          "int) is a ValueError naming num_steps.",
+          reference=_build_array_edge_expect, inputs=build_array_inputs,
+          edges=build_array_edges, call=_build_array_call,
           tol=EXACT,
           rejects=(Reject("num_steps -1", lambda b: ([["a"]], ReferenceVocab(
               [["a"]], 0, NMT_RESERVED), -1), match="num_steps"),)),
@@ -253,8 +375,9 @@ DATA_ENTRIES = [
           "p_n = clipped n-gram matches / (len_pred - n + 1), n-grams keyed by ''.join. "
           "len_pred < k gives 0.0 (the book divides by zero: the guard behaviour.md "
           "recommends). k < 1 (or not an int) and an empty label_seq are ValueErrors naming "
-          "the argument.",
-          reference=bleu_reference, inputs=bleu_inputs,
+          "the argument, so is a pred_seq or label_seq that is not a string; an empty "
+          "pred_seq is one empty token.",
+          reference=_bleu_edge_reference, inputs=bleu_inputs, edges=bleu_edges,
           call=lambda b, pred, label, k: b.d2l.bleu(pred, label, k), tol=Tol(1e-12, 1e-15),
           rejects=(Reject("k 0", lambda b: ("a b", "a b", 0), match="k"),
                    Reject("empty label", lambda b: ("a b", "", 2), match="label_seq"))),
@@ -301,6 +424,51 @@ def _masked_ce_inputs(draw):
                                        max_size=batch)))
     return (draw(arrays((batch, steps, vocab))), label, valid_len,
             draw(st.sampled_from(["int", "float"])))
+
+
+# Edge lengths: fractional (step j is kept iff j < valid_len, so 2.5 keeps 3 steps), negative,
+# infinite and NaN (keeps nothing).
+EDGE_LENGTHS = [-2.0, -0.5, 0.0, 0.5, 1.5, 2.5, np.inf, -np.inf, np.nan]
+
+
+@st.composite
+def _sequence_mask_edges(draw):
+    """Length-1 axes, edge lengths (float32) and non-finite entries of X."""
+    batch, steps = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    shape = (batch, steps) + draw(st.sampled_from([(), (1,), (2,)]))
+    X = draw(arrays(shape))
+    X.reshape(-1)[draw(st.integers(0, X.size - 1))] = draw(
+        st.sampled_from([np.nan, np.inf, -np.inf]))
+    valid_len = np.array(draw(st.lists(st.sampled_from(EDGE_LENGTHS), min_size=batch,
+                                       max_size=batch)), np.float32)
+    return X, valid_len, draw(st.sampled_from([0, -1e6, -np.inf]))
+
+
+def _masked_ce_edge_reference(pred, label, valid_len, kind):
+    """Label ids outside [0, vocab) are a ValueError naming label; masked steps count 0
+    whatever their logits."""
+    if not np.all((label >= 0) & (label < pred.shape[-1])):
+        raise Invalid("label")
+    with np.errstate(invalid="ignore"):
+        return masked_softmax_ce_reference(pred, label, valid_len)
+
+
+@st.composite
+def _masked_ce_edges(draw):
+    """Labels out of range, edge valid lengths, and NaN / infinite logits at masked steps."""
+    pred, label, valid_len, kind = draw(_masked_ce_inputs())
+    batch, steps, vocab = pred.shape
+    if draw(st.booleans()):
+        label = label.copy()
+        label.reshape(-1)[draw(st.integers(0, label.size - 1))] = draw(
+            st.sampled_from([-1, vocab, vocab + 5]))
+        return pred, label, valid_len, kind
+    valid_len = np.array(draw(st.lists(st.sampled_from(EDGE_LENGTHS[:6] + [np.inf]),
+                                       min_size=batch, max_size=batch)), np.float32)
+    pred = pred.copy()
+    masked = np.arange(steps)[None, :] >= valid_len[:, None]
+    pred[masked] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    return pred, label, valid_len, kind
 
 
 def masked_softmax_ce(b, pred, label, valid_len):
@@ -434,9 +602,13 @@ MODEL_ENTRIES = [
     Entry("sequence_mask", "9.7", "sequence_mask(X, valid_len, value=0)",
           "X (batch, steps, ...) with entries at step j >= valid_len[b] of row b set to "
           "value (whole trailing vectors for 3-D X); valid_len integer or float, one per "
-          "row. Returns a new tensor (in all three; upstream P wrote in place). Provided in "
-          "MXNet too (wrapping npx.sequence_mask), so it means the same everywhere.",
+          "row: step j is kept iff j < valid_len[b] (2.5 keeps 3 steps, a negative or NaN "
+          "length none, inf all). Returns a new tensor (in all three; upstream P wrote in "
+          "place). Provided in MXNet too (wrapping npx.sequence_mask, which truncates "
+          "fractional lengths and crashes on NaN: it gets the count of kept steps), so it "
+          "means the same everywhere.",
           reference=sequence_mask_reference, inputs=_sequence_mask_inputs,
+          edges=_sequence_mask_edges,
           call=lambda b, X, valid_len, value: b.numpy(b.d2l.sequence_mask(
               b.tensor(X), b.tensor(valid_len), value)),
           tol=EXACT,
@@ -456,10 +628,12 @@ MODEL_ENTRIES = [
           "Per-sequence softmax cross-entropy of pred (batch, num_steps, vocab) logits and "
           "label (batch, num_steps) ids, steps t >= valid_len[b] zeroed, averaged over all "
           "num_steps positions (Keep): shape (batch,). M/P forward(pred, label, valid_len); "
-          "T constructor (valid_len), call(label, pred). Integer or float labels.",
-          reference=lambda pred, label, valid_len, kind: masked_softmax_ce_reference(
-              pred, label, valid_len),
-          inputs=_masked_ce_inputs, call=_masked_ce_call, tol=Tol(1e-5, 1e-5)),
+          "T constructor (valid_len), call(label, pred). Integer or float labels. Masked "
+          "steps count 0 whatever their logits (NaN, infinities); valid lengths as in "
+          "sequence_mask; a label id outside [0, vocab) is a ValueError naming label (T: "
+          "when run eagerly; traced, TensorFlow's own check fires).",
+          reference=_masked_ce_edge_reference, inputs=_masked_ce_inputs,
+          edges=_masked_ce_edges, call=_masked_ce_call, tol=Tol(1e-5, 1e-5)),
     Entry("MaskedSoftmaxCELoss (bad input)", "9.7", "MaskedSoftmaxCELoss called on bad shapes",
           "pred not 3-D, label not (batch, num_steps), valid_len not (batch,): ValueError "
           "naming the argument, in all three.",

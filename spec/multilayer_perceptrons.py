@@ -110,8 +110,11 @@ def _kaggle_probe(name):
 ENTRIES = [
     Entry("evaluate_loss", "4.4", "evaluate_loss(net, data_iter, loss)",
           "Σ loss values / Σ number of loss values over the iterator (PyTorch reshapes y to "
-          "the output's shape first).",
-          probe=_evaluate_loss_probe, expect=_evaluate_loss_expect, tol=Tol(1e-5, 1e-6)),
+          "the output's shape first). An iterator with no examples raises ValueError naming "
+          "data_iter.",
+          probe=_evaluate_loss_probe, expect=_evaluate_loss_expect, tol=Tol(1e-5, 1e-6),
+          rejects=(Reject("empty iterator", lambda b: (lambda X: X, [], None),
+                          match="data_iter"),)),
     Entry("DATA_HUB", "4.10", "DATA_HUB: dict name -> (url, sha1)",
           "One dict shared by every backend (the book's cells add entries to it).",
           probe=_hub_probe, expect=_hub_expect, tol=EXACT),
@@ -127,12 +130,16 @@ ENTRIES = [
           probe=_download_probe,
           expect=lambda: ["kaggle_house_pred_train.csv", True, True, True, ""], tol=EXACT,
           rejects=(Reject("unregistered name", lambda b: ("no-such-dataset",),
-                          match="no-such-dataset"),)),
+                          match="no-such-dataset"),
+                   Reject("name not a string", lambda b: (["kaggle_house_train"],),
+                          match="name"))),
     Entry("download_extract", "4.10", "download_extract(name, folder=None)",
           "Downloads, extracts zip/tar next to the archive; returns the folder "
           "(archive name without extension, or base_dir/folder).",
           probe=_download_extract_probe,
-          expect=lambda: ["toy", os.path.join("toy", "sub"), "alpha", "beta"], tol=EXACT),
+          expect=lambda: ["toy", os.path.join("toy", "sub"), "alpha", "beta"], tol=EXACT,
+          rejects=(Reject("unregistered name", lambda b: ("no-such-dataset",),
+                          match="name"),)),
     Entry("download_all", "4.10", "download_all()", "Downloads every DATA_HUB entry.",
           probe=_download_all_probe, expect=lambda: ["f0.txt", "f1.txt", "f2.txt"],
           tol=EXACT),

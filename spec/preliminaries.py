@@ -104,8 +104,13 @@ ENTRIES = [
           "IPython. Returns None.",
           probe=_svg_probe, expect=lambda: [None, True], tol=EXACT),
     Entry("set_figsize", SECTION, "set_figsize(figsize=(3.5, 2.5))",
-          "use_svg_display(), then rcParams['figure.figsize'] = figsize.",
-          probe=_figsize_probe, expect=lambda: [4.5, 2.0], tol=EXACT),
+          "use_svg_display(), then rcParams['figure.figsize'] = figsize; figsize must be "
+          "two positive finite numbers (ValueError naming figsize).",
+          probe=_figsize_probe, expect=lambda: [4.5, 2.0], tol=EXACT,
+          rejects=(Reject("negative width", lambda b: ((-1, 2),), match="figsize"),
+                   Reject("one number", lambda b: (3.5,), match="figsize"),
+                   Reject("infinite height", lambda b: ((3, float("inf")),),
+                          match="figsize"))),
     Entry("set_axes", SECTION,
           "set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)",
           "Labels, scales and limits of one Axes; a legend when `legend` is non-empty; grid on.",
@@ -116,8 +121,15 @@ ENTRIES = [
           "figsize=(3.5, 2.5), axes=None)",
           "Plots one or several series (tensors of any framework, arrays, lists) with cycling "
           "formats, x repeated to match y, Y=None plotting X against its index; at most "
-          "len(fmts) curves; then set_axes.",
+          "len(fmts) curves; then set_axes. [] is one empty series; a 0-d or 3-D X or Y, "
+          "a series that is not 1-D, a Y series of another length than its x series, and "
+          "a bad figsize raise ValueError naming X, Y or figsize.",
           probe=_plot_probe, expect=_plot_expect, tol=EXACT,
           rejects=(Reject("Y has a different length than X",
-                          lambda b: (b.tensor(_X), b.tensor(_X[:2])), match="Y"),)),
+                          lambda b: (b.tensor(_X), b.tensor(_X[:2])), match="Y"),
+                   Reject("0-d X", lambda b: (b.tensor(np.float32(1)),), match="X"),
+                   Reject("3-D Y", lambda b: (b.tensor(_X), b.tensor(np.ones((1, 1, 6), "f"))),
+                          match="Y"),
+                   Reject("zero figsize", lambda b: (b.tensor(_X),),
+                          kwargs=lambda b: {"figsize": (0, 0)}, match="figsize"))),
 ]

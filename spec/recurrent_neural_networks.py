@@ -19,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 from d2l.common import data_hub
 
 from . import canonical, reference, support
-from .entry import EXACT, Entry, Reject, Tol
+from .entry import EXACT, Entry, Invalid, Reject, Tol
 from .strategies import arrays, shapes
 
 # 8.2-8.3: Text data
@@ -200,6 +200,112 @@ def _tokenize_reference(lines, token):
     return [[line[i] for i in range(len(line))] for line in lines]
 
 
+# Edge cases (`Entry.edges`): the references above, with the spec's decisions on bad input.
+
+
+def _tokenize_edge_reference(lines, token):
+    """One string is not a list of lines (ValueError); anything but a list/tuple of strings
+    is a TypeError; empty lists and blank lines tokenize to empty lists."""
+    if isinstance(lines, str):
+        raise Invalid("lines")
+    if not isinstance(lines, (list, tuple)) or not all(isinstance(x, str) for x in lines):
+        raise Invalid("lines", TypeError)
+    return _tokenize_reference(lines, token)
+
+
+@st.composite
+def tokenize_edges(draw):
+    line = st.text(st.sampled_from("ab \t"), max_size=4)
+    lines = draw(st.one_of(
+        st.just([]), st.lists(st.sampled_from(["", " ", "\t\t"]), min_size=1, max_size=3),
+        line, st.none(), st.integers(),
+        st.lists(st.one_of(line, st.integers(), st.none(), st.just(["a"])), min_size=1,
+                 max_size=3)))
+    return lines, draw(st.sampled_from(["word", "char"]))
+
+
+def _vocab_edge_reference(tokens, min_freq, reserved, queries, indices):
+    """A string as tokens or as reserved_tokens is a ValueError (not a list of tokens), so
+    is an index outside [0, len(vocab)) given to to_tokens."""
+    if isinstance(reserved, str):
+        raise Invalid("reserved_tokens")
+    if isinstance(tokens, str):
+        raise Invalid("tokens")
+    if not all(0 <= i < len(ReferenceVocab(tokens, min_freq, reserved)) for i in indices):
+        raise Invalid("indices")
+    return _vocab_reference(tokens, min_freq, reserved, queries, indices)
+
+
+@st.composite
+def vocab_edges(draw):
+    """One edge per case: a string for tokens or reserved_tokens, an index out of range
+    (negative or >= len), an empty corpus, a min_freq above every count."""
+    tokens, min_freq, reserved, queries, indices = draw(vocab_inputs())
+    case = draw(st.sampled_from(["tokens", "reserved", "index", "empty", "rare"]))
+    if case == "tokens":
+        tokens = draw(st.sampled_from(["", "a", "the x"]))
+    elif case == "reserved":
+        reserved = draw(st.sampled_from(["<pad>", "", "ab"]))
+    elif case == "index":
+        size = len(ReferenceVocab(tokens, min_freq, reserved))
+        indices = indices + [draw(st.sampled_from([-1, -size, size, size + 3]))]
+    elif case == "empty":
+        tokens = draw(st.sampled_from([[], [[]], [[], []]]))
+    else:
+        min_freq = 100
+    return tokens, min_freq, reserved, queries, indices
+
+
+def _count_corpus_edge_reference(tokens):
+    """A string is a ValueError; tokens that cannot be counted (lists nested two deep) a
+    TypeError."""
+    if isinstance(tokens, str):
+        raise Invalid("tokens")
+    lines = tokens if tokens and isinstance(tokens[0], list) else [tokens]
+    if any(isinstance(t, list) for line in lines for t in line):
+        raise Invalid("tokens", TypeError)
+    return _count_corpus_reference(tokens)
+
+
+def count_corpus_edges():
+    return st.tuples(st.one_of(
+        st.sampled_from(["", "abc", [], [[]], [[], ["a"]], [[["a"]]], [["a"], [["b"]]]]),
+        token_lists()))
+
+
+def _sampler_edge_reference(generate):
+    """Sizes must be positive ints, the corpus a flat list/array of integer ids; a corpus
+    too short for one minibatch yields none."""
+    def reference(corpus, batch_size, num_steps, seed):
+        for name, value in (("batch_size", batch_size), ("num_steps", num_steps)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise Invalid(name)
+        if np.asarray(corpus, object).ndim != 1 or not all(
+                isinstance(t, (int, np.integer)) for t in corpus):
+            raise Invalid("corpus", TypeError)
+        return _sampler_reference(generate)(corpus, batch_size, num_steps, seed)
+    return reference
+
+
+@st.composite
+def sampler_edges(draw):
+    """Corpora shorter than one minibatch (as lists or arrays), bad corpora (strings, None,
+    nested lists, a number) and bad sizes (0, negative, float, bool), one edge a case."""
+    batch_size, num_steps = draw(st.integers(1, 5)), draw(st.integers(1, 6))
+    seed = draw(st.integers(0, 2 ** 16))
+    corpus = list(range(draw(st.integers(0, batch_size * num_steps + 1))))
+    case = draw(st.sampled_from(["short", "array", "corpus", "batch_size", "num_steps"]))
+    if case == "array":
+        corpus = np.asarray(corpus, draw(st.sampled_from([np.int32, np.int64])))
+    elif case == "corpus":
+        corpus = draw(st.sampled_from([["a", "b"], [1, None], [[1, 2], [3, 4]], "abc", 7]))
+    elif case == "batch_size":
+        batch_size = draw(st.sampled_from([0, -2, 1.5, True]))
+    elif case == "num_steps":
+        num_steps = draw(st.sampled_from([0, -1, 2.0, False]))
+    return corpus, batch_size, num_steps, seed
+
+
 def _unknown_token_probe(b):
     printed = io.StringIO()
     with redirect_stdout(printed):
@@ -299,8 +405,10 @@ DATA_ENTRIES = [
           "becomes one space, then strip and lower-case; 3221 lines.",
           probe=_read_time_machine_probe, expect=_read_time_machine_expect, tol=EXACT),
     Entry("tokenize", "8.2", "tokenize(lines, token='word')",
-          "'word': line.split() per line; 'char': list(line) per line (spaces are tokens).",
-          reference=_tokenize_reference, inputs=text_lines,
+          "'word': line.split() per line; 'char': list(line) per line (spaces are tokens). "
+          "lines must be a list (or tuple) of strings: one string is a ValueError naming "
+          "lines (it is not a list of lines), anything else a TypeError; [] gives [].",
+          reference=_tokenize_edge_reference, inputs=text_lines, edges=tokenize_edges,
           call=lambda b, lines, token: b.d2l.tokenize(lines, token), tol=EXACT),
     Entry("tokenize (unknown token type)", "8.2", "tokenize(lines, token)",
           "Any other token type prints 'ERROR: unknown token type: {token}' and returns None "
@@ -312,16 +420,23 @@ DATA_ENTRIES = [
           ">= min_freq by count descending, ties in order of first appearance, none twice; "
           "token_freqs: (token, count) in that order; vocab[x] maps lists/tuples recursively, "
           "unknown -> 0; to_tokens is the inverse. reserved_tokens that repeat or hold "
-          "'<unk>' are a ValueError (the book's code would index them twice).",
-          reference=_vocab_reference, inputs=vocab_inputs, call=_vocab_call, tol=EXACT,
+          "'<unk>' are a ValueError (the book's code would index them twice). A string as "
+          "tokens or reserved_tokens is a ValueError naming it (a string is not a list of "
+          "tokens: upstream reserves one token per character); to_tokens of an index outside "
+          "[0, len) is a ValueError naming indices (Python would count -1 from the end), of a "
+          "non-integer a TypeError.",
+          reference=_vocab_edge_reference, inputs=vocab_inputs, edges=vocab_edges,
+          call=_vocab_call, tol=EXACT,
           rejects=(Reject("'<unk>' reserved", lambda b: (["a"], 0, ["<unk>"]),
                           match="reserved_tokens"),
                    Reject("repeated reserved token", lambda b: (["a"], 0, ["<pad>", "<pad>"]),
                           match="reserved_tokens"))),
     Entry("count_corpus", "8.2", "count_corpus(tokens)",
           "collections.Counter of a flat token list or of a list of token lists (flattened "
-          "one level), in order of first appearance.",
-          reference=_count_corpus_reference, inputs=lambda: st.tuples(token_lists()),
+          "one level), in order of first appearance. A string is a ValueError naming tokens; "
+          "unhashable tokens (lists nested two deep) a TypeError.",
+          reference=_count_corpus_edge_reference, inputs=lambda: st.tuples(token_lists()),
+          edges=count_corpus_edges,
           call=lambda b, tokens: [list(p) for p in b.d2l.count_corpus(tokens).items()],
           tol=EXACT),
     Entry("load_corpus_time_machine", "8.2", "load_corpus_time_machine(max_tokens=-1)",
@@ -333,16 +448,21 @@ DATA_ENTRIES = [
           "(len-1)//num_steps subsequences with random.shuffle and yields "
           "(len-1)//num_steps//batch_size batches (X, Y) of shape (batch_size, num_steps), "
           "Y = X shifted by one; dtype M float32, P int64, T int32. Same seed, same batches "
-          "in every framework.",
-          reference=_sampler_reference(random_batches_reference), inputs=sampler_inputs,
+          "in every framework. A corpus too short for one minibatch yields none; corpus must "
+          "be a flat list or array of integer ids (else TypeError naming corpus), "
+          "batch_size and num_steps positive ints (else ValueError naming them).",
+          reference=_sampler_edge_reference(random_batches_reference),
+          inputs=sampler_inputs, edges=sampler_edges,
           call=_sampler_call("seq_data_iter_random"), tol=EXACT,
           rejects=_sampler_rejects()),
     Entry("seq_data_iter_sequential", "8.3",
           "seq_data_iter_sequential(corpus, batch_size, num_steps)",
           "Offset randint(0, num_steps) (inclusive); the next "
           "(len-offset-1)//batch_size*batch_size tokens as batch_size rows; consecutive "
-          "windows of num_steps columns, Y = X shifted by one; dtype as seq_data_iter_random.",
-          reference=_sampler_reference(sequential_batches_reference), inputs=sampler_inputs,
+          "windows of num_steps columns, Y = X shifted by one; dtype as seq_data_iter_random. "
+          "Edge cases as seq_data_iter_random.",
+          reference=_sampler_edge_reference(sequential_batches_reference),
+          inputs=sampler_inputs, edges=sampler_edges,
           call=_sampler_call("seq_data_iter_sequential"), tol=EXACT,
           rejects=_sampler_rejects()),
     Entry("SeqDataLoader", "8.3", "SeqDataLoader(batch_size, num_steps, use_random_iter, "
@@ -533,6 +653,29 @@ def _clipping_inputs(draw):
     return grads, ratio * norm if norm > 0 else ratio
 
 
+def _clip_edge_reference(grads, theta):
+    """theta must be a positive finite number; non-finite gradients follow the book's test
+    (an infinite norm scales by 0, so infinite entries become NaN; a NaN norm changes
+    nothing)."""
+    if isinstance(theta, bool) or not 0 < theta < np.inf:
+        raise Invalid("theta")
+    with np.errstate(invalid="ignore"):
+        return reference.clip_by_global_norm(grads, theta)
+
+
+@st.composite
+def _clipping_edges(draw):
+    """Gradients holding inf, -inf or NaN, or a bad theta (0, negative, NaN, inf)."""
+    grads, theta = draw(_clipping_inputs())
+    if draw(st.booleans()):
+        return grads, draw(st.sampled_from([0.0, -1.0, np.nan, np.inf]))
+    grads = [g.copy() for g in grads]
+    for g in grads[:draw(st.integers(1, len(grads)))]:
+        g.reshape(-1)[draw(st.integers(0, g.size - 1))] = draw(
+            st.sampled_from([np.inf, -np.inf, np.nan]))
+    return grads, theta
+
+
 def scratch_with_grads(b, grads):
     """An object with `.params` (as the scratch model has) whose gradients are `grads`."""
     params = [b.param(np.zeros_like(g)) for g in grads]
@@ -596,9 +739,12 @@ SCRATCH_ENTRIES = [
           "If the global L2 norm ||g|| of all gradients exceeds theta, every gradient is "
           "multiplied by theta / ||g||. MXNet/PyTorch: the gradients of net's parameters (a "
           "Gluon Block's / nn.Module's, else net.params), in place. TensorFlow: returns the "
-          "list (tf.IndexedSlices made dense).",
-          reference=lambda grads, theta: reference.clip_by_global_norm(grads, theta),
-          inputs=_clipping_inputs, call=_clip_call,
+          "list (tf.IndexedSlices made dense). Non-finite gradients follow the book's test "
+          "(an infinite norm scales every gradient by 0, so infinite entries become NaN; a "
+          "NaN norm is not > theta: nothing changes); theta must be a positive finite number "
+          "(ValueError naming theta).",
+          reference=_clip_edge_reference, inputs=_clipping_inputs, edges=_clipping_edges,
+          call=_clip_call,
           rejects=(Reject("theta 0", lambda b: (_no_net(b), 0), match="theta"),
                    Reject("negative theta", lambda b: (_no_net(b), -1.0), match="theta"))),
     Entry("grad_clipping (framework model)", "8.5", "grad_clipping(net, theta)",

@@ -39,15 +39,18 @@ def cross_entropy(logits, y):
 def accuracy(y_hat, y):
     """Number of correct predictions: the argmax of each row when y_hat has several columns;
     else one prediction per example (a single column (n, 1) is read as n predictions for
-    labels (n,)), cast to y's dtype and compared with y."""
+    labels (n,)), cast to y's dtype and compared with y. A row of scores with a NaN, and a
+    non-finite prediction, is never correct."""
     y = np.asarray(y)
     if y_hat.ndim == 2 and y_hat.shape[1] > 1:
+        scored = ~np.isnan(y_hat).any(axis=1)
         predicted = np.argmax(y_hat, axis=1)
-    elif y_hat.shape == (len(y), 1) and y.ndim == 1:
-        predicted = y_hat.ravel()
     else:
-        predicted = y_hat
-    return float(np.count_nonzero(predicted.astype(y.dtype) == y))
+        predicted = y_hat.ravel() if y_hat.shape == (len(y), 1) and y.ndim == 1 else y_hat
+        scored = np.isfinite(predicted)
+    with np.errstate(invalid="ignore"):
+        hits = predicted.astype(y.dtype) == y
+    return float(np.count_nonzero(hits & scored))
 
 
 def squared(out, y):
@@ -334,7 +337,8 @@ def scratch_rnn_grads(params, X, Y, H):
 
 def clip_by_global_norm(grads, theta):
     """`grad_clipping`: every gradient times theta / ||g|| when the L2 norm ||g|| of all of
-    them together exceeds theta (a list of arrays in, a new list out)."""
+    them together exceeds theta (a list of arrays in, a new list out). The book's test: an
+    infinite norm scales by 0 (infinite entries become NaN), a NaN norm changes nothing."""
     grads = [np.asarray(g, np.float64) for g in grads]
     norm = np.sqrt(sum((g ** 2).sum() for g in grads))
     return [g * theta / norm for g in grads] if norm > theta else grads
@@ -380,9 +384,10 @@ def scratch_rnn_predict(params, prefix_ids, num_preds):
 
 
 def masked_softmax(X, valid_lens):
-    """Softmax over the last axis of each row of X (2-D or 3-D) over the keys before the
-    row's valid length (valid_lens None, (batch,) or (batch, n_q)); masked keys get 0 and a row
-    without valid keys is uniform."""
+    """Softmax over the last axis of each row of X (2-D or 3-D) over the keys j < the row's
+    valid length (valid_lens None, (batch,) or (batch, n_q); a fractional length 2.5 keeps
+    keys 0, 1, 2): masked logits are ignored whatever they are (NaN and infinities too), a
+    row without a kept key (valid length <= 0 or NaN) is uniform."""
     X = np.asarray(X, np.float64)
     rows = X.reshape(-1, X.shape[-1])
     if valid_lens is None:
@@ -392,12 +397,12 @@ def masked_softmax(X, valid_lens):
                                (X.shape[0], rows.shape[0] // X.shape[0])).reshape(-1)
     out = np.empty_like(rows)
     for row, x, n in zip(out, rows, lens):
-        n = int(np.clip(n, 0, len(x)))
-        if n == 0:
+        if not n > 0:
             row[:] = 1 / len(x)
             continue
-        e = np.exp(x[:n] - x[:n].max())
-        row[:n], row[n:] = e / e.sum(), 0.0
+        kept = x[np.arange(len(x)) < n]
+        e = np.exp(kept - kept.max())
+        row[:len(kept)], row[len(kept):] = e / e.sum(), 0.0
     return out.reshape(X.shape)
 
 

@@ -56,3 +56,21 @@ def reshapes(draw):
     divisors = [d for d in range(1, n + 1) if n % d == 0]
     first = draw(st.sampled_from(divisors))
     return x, (first, n // first)
+
+
+NON_FINITE = (float("nan"), float("inf"), float("-inf"))
+
+
+def edge_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3):
+    """Shapes with empty (0, unless min_side > 0) and length-1 axes among the others, 0-d
+    when min_dims is 0."""
+    return st.integers(min_dims, max_dims).flatmap(
+        lambda n: st.tuples(*[st.integers(min_side, max_side)] * n))
+
+
+def edge_arrays(shape=None, lo=-10.0, hi=10.0, non_finite=True, **shape_kwargs):
+    """float32 arrays of a given or drawn edge shape (`edge_shapes`), with NaN and ±inf among
+    finite values in [lo, hi] unless `non_finite` is False."""
+    elements = floats(lo, hi) | st.sampled_from(NON_FINITE) if non_finite else floats(lo, hi)
+    return hnp.arrays(np.float32, shape if shape is not None else edge_shapes(**shape_kwargs),
+                      elements=elements)

@@ -22,7 +22,11 @@ class Timer:
         return self.times[-1]
 
     def avg(self):
-        """Mean of the recorded intervals."""
+        """Mean of the recorded intervals; ValueError while `times` is empty (the book's
+        ZeroDivisionError, with a message)."""
+        if not self.times:
+            raise ValueError("Timer.avg: no intervals recorded yet (times is empty); call "
+                             "stop() first")
         return sum(self.times) / len(self.times)
 
     def sum(self):
@@ -46,10 +50,14 @@ class Accumulator:
         self.data = [0.0] * n
 
     def add(self, *args):
-        """Add the i-th argument to the i-th sum; extra arguments are ignored, missing ones
-        leave their sums unchanged."""
+        """Add the i-th argument (a number or a one-element tensor) to the i-th sum; extra
+        arguments are ignored, missing ones leave their sums unchanged."""
         for i, value in enumerate(args[: len(self.data)]):
-            self.data[i] += float(value)
+            try:
+                self.data[i] += float(value)
+            except (TypeError, ValueError, RuntimeError) as error:
+                raise ValueError(f"Accumulator.add: args[{i}] must be a number or a "
+                                 f"one-element tensor, got {value!r}") from error
 
     def reset(self):
         """Set every sum back to zero."""

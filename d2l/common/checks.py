@@ -1,5 +1,6 @@
 """Argument checks shared by every backend, so bad input fails the same way everywhere."""
 
+import math
 import numbers
 
 
@@ -16,9 +17,10 @@ def non_negative_int(fn, name, value):
 
 
 def positive_number(fn, name, value):
-    """Raise ValueError unless `value` is a real number > 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ValueError(f"{fn}: {name} must be a positive number, got {value!r}")
+    """Raise ValueError unless `value` is a finite real number > 0 (NaN and inf are not)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0
+            or not math.isfinite(value)):
+        raise ValueError(f"{fn}: {name} must be a positive finite number, got {value!r}")
 
 
 def shape_of(x):

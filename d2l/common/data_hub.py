@@ -115,11 +115,17 @@ def download(name, cache_dir=None):
     Returns the local path. A cached copy with the registered SHA-1 is reused silently;
     otherwise prints `Downloading {fname} from {url}...` and fetches it (see `fetch`).
     """
-    if name not in DATA_HUB:
-        raise ValueError(f"download: name {name!r} is not registered in DATA_HUB "
-                         f"(registered: {', '.join(sorted(DATA_HUB))})")
-    url, sha1 = DATA_HUB[name]
+    url, sha1 = _registered("download", name)
     return fetch(url, sha1, cache_dir)
+
+
+def _registered(fn, name):
+    """The (url, sha1) of `DATA_HUB[name]`; ValueError naming `fn` and `name` when `name` is
+    not a registered string."""
+    if not isinstance(name, str) or name not in DATA_HUB:
+        raise ValueError(f"{fn}: name {name!r} is not registered in DATA_HUB "
+                         f"(registered: {', '.join(sorted(DATA_HUB))})")
+    return DATA_HUB[name]
 
 
 def _check_members(names, base_dir, archive):
@@ -140,6 +146,7 @@ def download_extract(name, folder=None):
     outside the cache folder (absolute paths, `..`, links pointing outside) are refused with
     ValueError before anything is written.
     """
+    _registered("download_extract", name)
     fname = download(name)
     base_dir = os.path.dirname(fname)
     data_path, ext = os.path.splitext(fname)

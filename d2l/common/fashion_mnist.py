@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from .data_hub import data_dir, fetch
+from .tensors import to_numpy
 
 FASHION_MNIST_LABELS = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
                         "sneaker", "bag", "ankle boot")
@@ -32,12 +33,20 @@ _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">
 
 
 def get_fashion_mnist_labels(labels):
-    """Text labels of an iterable of Fashion-MNIST class ids (ints or 0-d tensors)."""
-    ids = [int(i) for i in labels]
-    bad = [i for i in ids if not 0 <= i < len(FASHION_MNIST_LABELS)]
-    if bad:
-        raise ValueError(f"get_fashion_mnist_labels: labels must be class ids 0-9, got {bad}")
-    return [FASHION_MNIST_LABELS[i] for i in ids]
+    """Text labels (a list of n strings) of n Fashion-MNIST class ids: a 1-D tensor or array
+    (n,), or an iterable of ints or 0-d tensors. Ids must be whole numbers 0-9 (integer or
+    float dtype); anything else, and a 0-d or 2-D `labels`, raises ValueError."""
+    ids = to_numpy(labels if hasattr(labels, "shape") else list(labels))
+    if ids.ndim != 1 or not (np.issubdtype(ids.dtype, np.integer)
+                             or np.issubdtype(ids.dtype, np.floating)):
+        raise ValueError(f"get_fashion_mnist_labels: labels must be a 1-D sequence of class "
+                         f"ids, got shape {ids.shape} of {ids.dtype}")
+    with np.errstate(invalid="ignore"):  # NaN compares False: a bad id
+        bad = ~((ids >= 0) & (ids < len(FASHION_MNIST_LABELS)) & (ids == np.floor(ids)))
+    if bad.any():
+        raise ValueError(f"get_fashion_mnist_labels: labels must be class ids 0-9, got "
+                         f"{ids[bad].tolist()}")
+    return [FASHION_MNIST_LABELS[i] for i in ids.astype(np.int64)]
 
 
 def read_idx(path):

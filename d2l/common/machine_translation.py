@@ -28,7 +28,9 @@ def read_data_nmt():
 
 def preprocess_nmt(text):
     """`text` with U+202F and U+00A0 replaced by spaces, lower-cased, and a space inserted
-    before every , . ! ? that is not at position 0 and not already after a space."""
+    before every , . ! ? that is not at position 0 and not already after a space. A text
+    that is not a string is a TypeError."""
+    _check_text("preprocess_nmt", text)
     text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
     return _BEFORE_UNSPACED_PUNCTUATION.sub(" ", text)
 
@@ -36,7 +38,9 @@ def preprocess_nmt(text):
 def tokenize_nmt(text, num_examples=None):
     """(source, target): the space-split halves of every line of `text` that splits into
     exactly two parts on '\\t'. With a truthy `num_examples`, lines 0..num_examples are read
-    (num_examples + 1 lines, as in the book); None or 0 reads them all."""
+    (num_examples + 1 lines, as in the book); None or 0 reads them all. A text that is not a
+    string is a TypeError, a negative num_examples a ValueError."""
+    _check_text("tokenize_nmt", text)
     if num_examples is not None:
         checks.non_negative_int("tokenize_nmt", "num_examples", num_examples)
     lines = text.split("\n")
@@ -51,9 +55,17 @@ def tokenize_nmt(text, num_examples=None):
     return source, target
 
 
+def _check_text(fn, text):
+    if not isinstance(text, str):
+        raise TypeError(f"{fn}: text must be a string, got {type(text).__name__}")
+
+
 def truncate_pad(line, num_steps, padding_token):
-    """A new list: the first num_steps elements of `line`, right-padded with
-    `padding_token` up to num_steps."""
+    """A new list: the first num_steps elements of `line` (a list: anything else is a
+    TypeError), right-padded with `padding_token` up to num_steps (0 gives [])."""
+    if not isinstance(line, list):
+        raise TypeError(f"truncate_pad: line must be a list of tokens or ids, got "
+                        f"{type(line).__name__}")
     checks.non_negative_int("truncate_pad", "num_steps", num_steps)
     if len(line) > num_steps:
         return line[:num_steps]

@@ -5,10 +5,11 @@ or with grad, TensorFlow tensors) as well as NumPy arrays and lists; they are co
 NumPy before matplotlib sees them.
 """
 
+import math
+import numbers
 import sys
 
-import numpy as np
-
+from . import checks
 from .tensors import to_numpy
 
 DEFAULT_FMTS = ("-", "m--", "g-.", "r:")
@@ -35,8 +36,19 @@ def use_svg_display():
     set_matplotlib_formats("svg")
 
 
+def check_figsize(fn, figsize):
+    """Raise ValueError unless `figsize` is a pair (width, height) of positive finite
+    numbers (inches)."""
+    if not (isinstance(figsize, (tuple, list)) and len(figsize) == 2 and all(
+            isinstance(side, numbers.Real) and not isinstance(side, bool)
+            and 0 < side < math.inf for side in figsize)):
+        raise ValueError(f"{fn}: figsize must be (width, height) in inches, two positive "
+                         f"finite numbers, got {figsize!r}")
+
+
 def set_figsize(figsize=(3.5, 2.5)):
     """Use SVG display and set matplotlib's default figure size to `figsize` (inches)."""
+    check_figsize("set_figsize", figsize)
     use_svg_display()
     _plt().rcParams["figure.figsize"] = figsize
 
@@ -56,15 +68,22 @@ def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
 
 def _has_one_axis(X):
     return (hasattr(X, "shape") and len(X.shape) == 1) or (
-        isinstance(X, list) and not hasattr(X[0], "__len__")
+        isinstance(X, list) and (not X or not hasattr(X[0], "__len__"))
     )
 
 
-def _series(X):
-    """A list of 1-D NumPy series from one series or a list of series."""
-    if _has_one_axis(X):
-        X = [X]
-    return [to_numpy(x) for x in X]
+def _series(name, X):
+    """A list of 1-D NumPy series from one series (a 1-D tensor or array, a list of numbers,
+    [] for an empty one) or several (a 2-D tensor or array, whose rows are the series, or a
+    list of series); anything else raises ValueError naming `name` (X or Y of `plot`)."""
+    if hasattr(X, "shape") and len(X.shape) not in (1, 2):
+        raise ValueError(f"plot: {name} must be one series (1-D) or several (2-D, or a list), "
+                         f"got shape {tuple(X.shape)}")
+    series = [to_numpy(x) for x in ([X] if _has_one_axis(X) else X)]
+    if any(s.ndim != 1 for s in series):
+        raise ValueError(f"plot: every series of {name} must be 1-D, got shapes "
+                         f"{[s.shape for s in series]}")
+    return series
 
 
 def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
@@ -75,15 +94,16 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
     are drawn against their index. When there are fewer x series than y series, the x series
     are repeated. At most `len(fmts)` curves are drawn, one format each.
     """
+    check_figsize("plot", figsize)
     if legend is None:
         legend = []
-    set_figsize(figsize)
-    axes = axes if axes is not None else _plt().gca()
-    X = _series(X)
+    X = _series("X", X)
     if Y is None:
         X, Y = [[]] * len(X), X
     else:
-        Y = _series(Y)
+        Y = _series("Y", Y)
+    set_figsize(figsize)
+    axes = axes if axes is not None else _plt().gca()
     if len(X) != len(Y):
         X = X * len(Y)
     for k, (x, y) in enumerate(zip(X, Y)):
@@ -103,15 +123,20 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
     """Show images in a `num_rows` x `num_cols` grid, with optional titles.
 
     Each image is H x W (grayscale) or H x W x C, as a tensor, NumPy array or PIL image.
-    Returns the flattened NumPy array of the grid's Axes.
+    Returns the flattened NumPy array of the grid's Axes. `titles`, when given, needs one
+    title per image shown (ValueError otherwise; extra titles are ignored).
     """
-    for arg, value in (("num_rows", num_rows), ("num_cols", num_cols)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"show_images: {arg} must be a positive int, got {value!r}")
+    checks.positive_int("show_images", "num_rows", num_rows)
+    checks.positive_int("show_images", "num_cols", num_cols)
+    checks.positive_number("show_images", "scale", scale)
     figsize = (num_cols * scale, num_rows * scale)
-    _, axes = _plt().subplots(num_rows, num_cols, figsize=figsize, squeeze=False)
+    fig, axes = _plt().subplots(num_rows, num_cols, figsize=figsize, squeeze=False)
     axes = axes.flatten()
     for i, (ax, img) in enumerate(zip(axes, imgs)):
+        if titles and i >= len(titles):
+            _plt().close(fig)
+            raise ValueError(f"show_images: titles has {len(titles)} titles, fewer than the "
+                             f"images shown")
         if hasattr(img, "getbands"):  # PIL image: matplotlib reads it as it is
             ax.imshow(img)
         else:
@@ -171,6 +196,9 @@ class Animator:
     def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
                  xscale="linear", yscale="linear", fmts=DEFAULT_FMTS, nrows=1, ncols=1,
                  figsize=(3.5, 2.5)):
+        checks.positive_int("Animator", "nrows", nrows)
+        checks.positive_int("Animator", "ncols", ncols)
+        check_figsize("Animator", figsize)
         if legend is None:
             legend = []
         use_svg_display()
@@ -196,6 +224,9 @@ class Animator:
             self.X = [[] for _ in range(n)]
         if self.Y is None:
             self.Y = [[] for _ in range(n)]
+        if n > len(self.Y):
+            raise ValueError(f"Animator.add: y has {n} values but the animator draws "
+                             f"{len(self.Y)} curves (fixed by the first add)")
         for i, (a, b) in enumerate(zip(x, y)):
             if a is not None and b is not None:
                 self.X[i].append(float(to_numpy(a)))

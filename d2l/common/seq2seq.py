@@ -45,6 +45,15 @@ def check_masked_softmax_ce(pred, label, valid_len):
     check_valid_len(valid_len, p_shape[0])
 
 
+def check_label_ids(ids, vocab_size):
+    """Raise ValueError unless every label id (a NumPy array of them) lies in [0, vocab_size)
+    (NaN does not): a framework would index out of range, or silently use another id."""
+    if ids.size and not (ids.min() >= 0 and ids.max() < vocab_size):
+        raise ValueError(f"MaskedSoftmaxCELoss: label ids must lie in [0, {vocab_size}) "
+                         f"(vocab_size is pred's last axis), got ids from {ids.min()} to "
+                         f"{ids.max()}")
+
+
 def check_valid_len(valid_len, batch_size=None):
     """Raise ValueError unless valid_len is 1-D (with `batch_size` entries when given)."""
     shape = _shape(valid_len)
@@ -77,6 +86,9 @@ def train_seq2seq(step, data_iter, num_epochs, device):
             batch_loss, batch_tokens = step(batch)
             loss_sum, num_tokens = loss_sum + batch_loss, num_tokens + batch_tokens
         loss_sum, num_tokens = float(loss_sum), float(num_tokens)
+        if num_tokens == 0:
+            raise ValueError("train_seq2seq: data_iter yielded no target tokens (no batches, "
+                             "or every Y_valid_len is 0)")
         seconds = timer.stop()
         history.append(loss_sum / num_tokens)
         if (epoch + 1) % 10 == 0:

@@ -37,7 +37,11 @@ def read_time_machine():
 def tokenize(lines, token="word"):
     """Split each line into tokens: 'word' splits on whitespace, 'char' gives its characters
     (spaces included). Returns a list of token lists; any other `token` prints
-    `ERROR: unknown token type: {token}` and returns None (as the book does)."""
+    `ERROR: unknown token type: {token}` and returns None (as the book does).
+
+    `lines` must be a list (or tuple) of strings: one string is a ValueError (it is not a
+    list of lines), anything else a TypeError."""
+    _check_lines(lines)
     if token == "word":
         return [line.split() for line in lines]
     if token == "char":
@@ -46,19 +50,44 @@ def tokenize(lines, token="word"):
     return None
 
 
+def _check_lines(lines):
+    """Raise ValueError for one string, TypeError for anything but a list/tuple of strings."""
+    if isinstance(lines, str):
+        raise ValueError(f"tokenize: lines must be a list of strings (one per line), not one "
+                         f"string: {lines[:40]!r}")
+    if not isinstance(lines, (list, tuple)) or not all(
+            issubclass(kind, str) for kind in set(map(type, lines))):
+        raise TypeError(f"tokenize: lines must be a list of strings (one per line), got "
+                        f"{type(lines).__name__} {lines!r:.60}")
+
+
 def count_corpus(tokens):
     """A `collections.Counter` of the tokens of a flat token list or a list of token lists
-    (flattened one level when it is empty or its first element is a list)."""
-    if len(tokens) == 0 or isinstance(tokens[0], list):
-        tokens = itertools.chain.from_iterable(tokens)
-    return collections.Counter(tokens)
+    (flattened one level when it is empty or its first element is a list). A string is a
+    ValueError (it is not a list of tokens); unhashable tokens are a TypeError."""
+    return _count("count_corpus", tokens)
+
+
+def _count(fn, tokens):
+    """count_corpus for the saved function `fn` (named in its errors)."""
+    if isinstance(tokens, str):
+        raise ValueError(f"{fn}: tokens must be a list of tokens (or of token lists), not one "
+                         f"string: {tokens[:40]!r}")
+    try:
+        if len(tokens) == 0 or isinstance(tokens[0], list):
+            tokens = itertools.chain.from_iterable(tokens)
+        return collections.Counter(tokens)
+    except TypeError as error:
+        raise TypeError(f"{fn}: tokens must be a list of hashable tokens or of token lists "
+                        f"({error})") from None
 
 
 class Vocab:
     """Token vocabulary: index 0 is '<unk>', then `reserved_tokens` in order, then every
     corpus token seen at least `min_freq` times, most frequent first (ties in order of first
     appearance). A corpus token already present (a reserved one seen in the text) is not
-    repeated; `reserved_tokens` must be distinct and must not hold '<unk>' (ValueError).
+    repeated; `reserved_tokens` must be a list of distinct tokens other than '<unk>' (a
+    string or repeats are a ValueError); `tokens` as in `count_corpus`.
 
     Attributes: `token_freqs` (list of (token, count), count descending), `idx_to_token`
     (list), `token_to_idx` (dict), `unk` (0). `vocab[token]` is its index (0 if unknown);
@@ -67,10 +96,9 @@ class Vocab:
 
     def __init__(self, tokens=None, min_freq=0, reserved_tokens=None):
         tokens = [] if tokens is None else tokens
-        reserved_tokens = [] if reserved_tokens is None else list(reserved_tokens)
-        _check_reserved(reserved_tokens)
+        reserved_tokens = _reserved_list(reserved_tokens)
         # Counter keeps first-appearance order and sorted() is stable, so ties keep it too.
-        self.token_freqs = sorted(count_corpus(tokens).items(), key=lambda kv: kv[1],
+        self.token_freqs = sorted(_count("Vocab", tokens).items(), key=lambda kv: kv[1],
                                   reverse=True)
         frequent = itertools.takewhile(lambda kv: kv[1] >= min_freq, self.token_freqs)
         # dict.fromkeys keeps the first position of every token: reserved ones come first.
@@ -96,17 +124,36 @@ class Vocab:
         return [self[t] for t in tokens]
 
     def to_tokens(self, indices):
-        """The token of an index, or a list of tokens for a list/tuple of indices."""
-        if not isinstance(indices, (list, tuple)):
-            return self.idx_to_token[indices]
-        return list(map(self.idx_to_token.__getitem__, indices))
+        """The token of an index, or a list of tokens for a list/tuple of indices. An index
+        outside [0, len(self)) is a ValueError (Python would count a negative one from the
+        end), one that is not an integer a TypeError."""
+        many = isinstance(indices, (list, tuple))
+        try:
+            tokens = (list(map(self.idx_to_token.__getitem__, indices)) if many
+                      else self.idx_to_token[indices])
+            lowest = min(indices, default=0) if many else indices
+        except IndexError:
+            lowest = -1
+        except TypeError:
+            raise TypeError(f"Vocab.to_tokens: indices must be an int or a list of ints, got "
+                            f"{indices!r:.60}") from None
+        if lowest < 0:
+            raise ValueError(f"Vocab.to_tokens: indices must lie in [0, {len(self)}), got "
+                             f"{indices!r:.60}")
+        return tokens
 
 
-def _check_reserved(reserved_tokens):
-    """Raise ValueError if reserved tokens repeat or include '<unk>' (index 0 is '<unk>')."""
+def _reserved_list(reserved_tokens):
+    """`reserved_tokens` (None, a list, a tuple, ...) as a list; ValueError if they are one
+    string, repeat or include '<unk>' (index 0 is '<unk>')."""
+    if isinstance(reserved_tokens, str):
+        raise ValueError(f"Vocab: reserved_tokens must be a list of tokens, not one string: "
+                         f"{reserved_tokens[:40]!r}")
+    reserved_tokens = [] if reserved_tokens is None else list(reserved_tokens)
     if "<unk>" in reserved_tokens or len(set(reserved_tokens)) < len(reserved_tokens):
         raise ValueError(f"Vocab: reserved_tokens must be distinct tokens other than '<unk>', "
                          f"got {reserved_tokens!r}")
+    return reserved_tokens
 
 
 def load_corpus_time_machine(max_tokens=-1):
@@ -129,6 +176,21 @@ def check_sampler_args(fn, batch_size, num_steps):
     """Raise ValueError unless batch_size and num_steps are positive ints."""
     checks.positive_int(fn, "batch_size", batch_size)
     checks.positive_int(fn, "num_steps", num_steps)
+
+
+def sampler_corpus(fn, corpus, batch_size, num_steps):
+    """`corpus` as an int64 NumPy array for the sampler `fn`, after `check_sampler_args`.
+    Raises TypeError naming corpus unless it is a list or 1-D array of integer ids (floats
+    are truncated, as int() does). A corpus too short for one minibatch is fine: the
+    sampler yields no minibatches."""
+    check_sampler_args(fn, batch_size, num_steps)
+    try:
+        ids = _int64_array(corpus)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise TypeError(f"{fn}: corpus must be a list of integer token ids ({error})") from None
+    if ids.ndim != 1:
+        raise TypeError(f"{fn}: corpus must be a flat list of token ids, got shape {ids.shape}")
+    return ids
 
 
 def _int64_array(values):

@@ -1,5 +1,7 @@
 """Framework-neutral parts of the chapter 3 training loop and prediction display."""
 
+import numpy as np
+
 from . import checks
 from .bookkeeping import Timer
 from .fashion_mnist import get_fashion_mnist_labels
@@ -15,19 +17,56 @@ def accuracy(y_hat, y):
     `y_hat` holds class scores (n, q) with q > 1 (the argmax over axis 1 is the prediction)
     or one prediction per example: y's shape, or a single column (n, 1) against labels (n,)
     (the one-output regression net of section 4.4 trained through `train_epoch_ch3`).
-    Predictions are cast to y's dtype and compared for equality. Counted in NumPy: for the
-    small tensors of a batch this is faster than a chain of framework ops (TensorFlow's
+    Predictions are cast to y's dtype and compared for equality. Never correct: a row of
+    scores holding a NaN (a diverged model; NumPy's argmax would pick the NaN), and a
+    non-finite prediction (its cast to an integer label is undefined). Counted in NumPy: for
+    the small tensors of a batch this is faster than a chain of framework ops (TensorFlow's
     eager ops cost about 50 µs each).
     """
     y_hat, y = to_numpy(y_hat), to_numpy(y)
     if y_hat.ndim > 1 and y_hat.shape[1] > 1:
+        valid = ~np.isnan(y_hat).any(axis=1)
         y_hat = y_hat.argmax(axis=1)
-    elif y_hat.ndim == 2 and y.ndim == 1 and len(y_hat) == len(y):
-        y_hat = y_hat[:, 0]
+    else:
+        if y_hat.ndim == 2 and y.ndim == 1 and len(y_hat) == len(y):
+            y_hat = y_hat[:, 0]
+        valid = np.isfinite(y_hat)
     if y_hat.shape != y.shape:
         raise ValueError(f"accuracy: predictions of shape {y_hat.shape} do not match labels y "
                          f"of shape {y.shape}")
-    return float((y_hat.astype(y.dtype) == y).sum())
+    with np.errstate(invalid="ignore"):
+        return float(((y_hat.astype(y.dtype) == y) & valid).sum())
+
+
+def check_sgd(fn, lr, batch_size=1):
+    """The arguments of `sgd` and `Updater` (named `fn` in errors): lr a positive finite
+    number, batch_size a positive int."""
+    checks.positive_number(fn, "lr", lr)
+    checks.positive_int(fn, "batch_size", batch_size)
+
+
+def check_data_arrays(data_arrays):
+    """Raise ValueError unless `data_arrays` (of `load_array`) is a non-empty tuple or list of
+    arrays (tensors, NumPy arrays or lists) with an example axis (axis 0) of one length."""
+    if not isinstance(data_arrays, (tuple, list)) or not data_arrays:
+        got = "an empty sequence" if isinstance(data_arrays, (tuple, list)) else type(
+            data_arrays).__name__
+        raise ValueError(f"load_array: data_arrays must be a non-empty tuple of arrays, e.g. "
+                         f"(features, labels) or (X,), got {got}")
+    shapes = [checks.shape_of(a) if hasattr(a, "shape") else np.shape(a) for a in data_arrays]
+    if any(len(shape) == 0 for shape in shapes):
+        raise ValueError(f"load_array: every array of data_arrays needs an example axis (axis "
+                         f"0), got shapes {shapes}")
+    if len({shape[0] for shape in shapes}) > 1:
+        raise ValueError(f"load_array: data_arrays must have the same length along axis 0, got "
+                         f"{[shape[0] for shape in shapes]}")
+
+
+def examples_seen(fn, name, count):
+    """Raise ValueError when the iterator `name` of `fn` gave no examples (`count` 0), so a
+    mean over it is undefined (the book divides by zero)."""
+    if count == 0:
+        raise ValueError(f"{fn}: {name} gave no examples (an empty iterator or empty batches)")
 
 
 def train_ch3(train_epoch_ch3, evaluate_accuracy, net, train_iter, test_iter, loss,
@@ -56,7 +95,9 @@ def predict_ch3(net, test_iter, n=6):
     Assumes 28 x 28 single-channel images (Fashion-MNIST) and a `net` returning class scores.
     """
     checks.positive_int("predict_ch3", "n", n)
-    X, y = next(iter(test_iter))
+    X, y = next(iter(test_iter), (None, None))
+    if X is None:
+        raise ValueError("predict_ch3: test_iter gave no batch")
     trues = get_fashion_mnist_labels(to_numpy(y))
     preds = get_fashion_mnist_labels(to_numpy(net(X)).argmax(axis=1))
     titles = [true + "\n" + pred for true, pred in zip(trues, preds)]

@@ -15,7 +15,7 @@ from mxnet import np, npx
 from mxnet.gluon import nn
 
 from ..common import attention as shared
-from .modern_rnns import Decoder, Encoder
+from .modern_rnns import Decoder, Encoder, kept_steps
 
 __all__ = ["masked_softmax", "AdditiveAttention", "DotProductAttention", "AttentionDecoder",
            "MultiHeadAttention", "transpose_qkv", "transpose_output", "PositionalEncoding",
@@ -27,7 +27,8 @@ def masked_softmax(X, valid_lens):
     row only the keys before its valid length: valid_lens None (no mask), (batch,) (one length
     per example) or (batch, n_q) (one per query row, 3-D X only).
 
-    Masked keys get probability 0 whatever the logits; a row with valid length <= 0 is uniform
+    Key j is kept iff j < the valid length (1.5 keeps 2 keys). Masked keys get probability 0
+    whatever the logits (NaN and infinities too); a row with valid length <= 0 (or NaN) is uniform
     (the book fills masked logits with -1e6, which gives the same numbers for every logit
     above -1e6 and a uniform row when all keys are masked).
     """
@@ -37,13 +38,17 @@ def masked_softmax(X, valid_lens):
     lens = valid_lens.as_in_ctx(X.ctx).astype(X.dtype)
     if X.ndim == 3 and lens.ndim == 1:
         lens = lens.reshape(-1, 1)
-    lens = np.expand_dims(lens, -1)
-    # Arithmetic instead of np.where over the scores (several times slower in mxnet.np): the
-    # log of the 0/1 mask of kept keys is a 0/-inf bias; a row without valid keys keeps every
-    # key and has its logits zeroed, so it comes out uniform.
-    kept = (np.arange(X.shape[-1], ctx=X.ctx, dtype=X.dtype) < lens) + (lens <= 0)
-    scores = X * (lens > 0).astype(X.dtype) + np.log(kept.astype(X.dtype))
-    return npx.softmax(scores)
+    # The number of kept keys of each row of the (rows, n_k) view of X.
+    n_k = X.shape[-1]
+    kept = kept_steps(np.broadcast_to(lens, X.shape[:-1]).reshape(-1), n_k)
+    # Masked logits are replaced, never computed with, so NaN or infinite ones cannot leak
+    # (np.where over the scores is several times slower in mxnet.np): first by 0 (all of a
+    # row without valid keys, which thus comes out uniform), then by -inf in the other rows.
+    zeroed = npx.sequence_mask(X.reshape(-1, n_k), kept, use_sequence_length=True, value=0,
+                               axis=1)
+    scores = npx.sequence_mask(zeroed, kept + (kept == 0) * n_k, use_sequence_length=True,
+                               value=-math.inf, axis=1)
+    return npx.softmax(scores).reshape(X.shape)
 
 
 class AdditiveAttention(nn.Block):

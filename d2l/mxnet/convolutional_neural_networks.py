@@ -29,6 +29,7 @@ def evaluate_accuracy_gpu(net, data_iter, device=None):
     for X, y in data_iter:
         X, y = X.as_in_context(device), y.as_in_context(device)
         metric.add(accuracy(net(X), y), y.size)
+    training.examples_seen("evaluate_accuracy_gpu", "data_iter", metric[1])
     return metric[0] / metric[1]
 
 

@@ -26,8 +26,11 @@ synthetic_data, linreg, squared_loss = alias_based.bind(
 
 def sgd(params, lr, batch_size):
     """Minibatch SGD in place: p -= lr * p.grad / batch_size (the array keeps its identity)."""
-    checks.positive_number("sgd", "lr", lr)
-    checks.positive_int("sgd", "batch_size", batch_size)
+    training.check_sgd("sgd", lr, batch_size)
+    _sgd_step(params, lr, batch_size)
+
+
+def _sgd_step(params, lr, batch_size):
     for param in params:
         param[:] = param - lr * param.grad / batch_size
 
@@ -36,19 +39,19 @@ class Updater:
     """SGD on fixed parameters: `updater(batch_size)` runs `sgd(params, lr, batch_size)`."""
 
     def __init__(self, params, lr):
+        training.check_sgd("Updater", lr)
         self.params, self.lr = params, lr
 
     def __call__(self, batch_size):
-        sgd(self.params, self.lr, batch_size)
+        training.check_sgd("Updater", self.lr, batch_size)
+        _sgd_step(self.params, self.lr, batch_size)
 
 
 def load_array(data_arrays, batch_size, is_train=True):
     """A Gluon DataLoader over equally long arrays, shuffled when `is_train`."""
     checks.positive_int("load_array", "batch_size", batch_size)
+    training.check_data_arrays(data_arrays)
     arrays = [a if isinstance(a, np.ndarray) else np.array(a) for a in data_arrays]
-    if len({len(a) for a in arrays}) > 1:
-        raise ValueError("load_array: data_arrays must have the same length along axis 0, got "
-                         f"{[len(a) for a in arrays]}")
     return _batch_loader(gluon.data.ArrayDataset(*arrays), batch_size, is_train, _as_arrays)
 
 
@@ -114,6 +117,7 @@ def evaluate_accuracy(net, data_iter):
     metric = Accumulator(2)
     for X, y in data_iter:
         metric.add(accuracy(net(X), y), y.size)
+    training.examples_seen("evaluate_accuracy", "data_iter", metric[1])
     return metric[0] / metric[1]
 
 
@@ -133,6 +137,7 @@ def train_epoch_ch3(net, train_iter, loss, updater):
         l.backward()
         updater(X.shape[0])
         metric.add(float(l.sum()), accuracy(y_hat, y), y.size)
+    training.examples_seen("train_epoch_ch3", "train_iter", metric[2])
     return metric[0] / metric[2], metric[1] / metric[2]
 
 

@@ -100,12 +100,23 @@ def sequence_mask(X, valid_len, value=0):
     """X (batch, steps, ...) with every entry at step j >= valid_len[b] of row b set to
     `value` (whole trailing vectors for 3-D X); `npx.sequence_mask` along axis 1. Returns a
     new array; gradients flow to the kept entries. (Not saved by the MXNet book, which calls
-    `npx.sequence_mask`; provided so `d2l.sequence_mask` means the same in every backend.)"""
+    `npx.sequence_mask`; provided so `d2l.sequence_mask` means the same in every backend.)
+
+    Step j is kept iff j < valid_len[b], as in PyTorch and TensorFlow (see `kept_steps`)."""
     if not isinstance(valid_len, np.ndarray):
         valid_len = np.array(valid_len, ctx=X.ctx)
     seq2seq.check_sequence_mask(X, valid_len)
-    return npx.sequence_mask(X, valid_len.as_in_ctx(X.ctx), use_sequence_length=True,
-                             value=value, axis=1)
+    return npx.sequence_mask(X, kept_steps(valid_len.as_in_ctx(X.ctx), X.shape[1]),
+                             use_sequence_length=True, value=value, axis=1)
+
+
+def kept_steps(valid_len, steps):
+    """The number of steps j < valid_len of each row (of `steps`): valid_len rounded up,
+    NaN to 0, clipped to [0, steps]. npx.sequence_mask truncates fractional lengths,
+    miscounts negative ones and crashes on NaN, so it is given these counts instead
+    (element-wise ops on the lengths only, no wait)."""
+    lens = valid_len.astype("float32")
+    return np.clip(np.ceil(np.where(np.isnan(lens), 0, lens)), 0, steps)
 
 
 class MaskedSoftmaxCELoss(gluon.loss.SoftmaxCELoss):
@@ -113,14 +124,19 @@ class MaskedSoftmaxCELoss(gluon.loss.SoftmaxCELoss):
 
     forward(pred (batch, num_steps, vocab) logits, label (batch, num_steps) ids, valid_len
     (batch,)) -> (batch,): the per-token losses of steps t < valid_len, summed and divided by
-    num_steps (all positions, as in the book, not by the valid count).
+    num_steps (all positions, as in the book, not by the valid count). Masked steps count 0
+    whatever their logits (NaN and infinities too); a label id outside [0, vocab) is a
+    ValueError.
     """
 
     def forward(self, pred, label, valid_len):
         seq2seq.check_masked_softmax_ce(pred, label, valid_len)
-        weights = sequence_mask(np.ones(label.shape + (1,), dtype=pred.dtype, ctx=pred.ctx),
-                                valid_len)
-        return super().forward(pred, label, weights)
+        # asnumpy waits only for the ops writing the labels (none, for a batch of data)
+        seq2seq.check_label_ids(label.asnumpy(), pred.shape[-1])
+        # SoftmaxCELoss's own computation (sparse labels, logits), with the masked steps'
+        # losses replaced, not multiplied by 0 (which keeps NaN and infinities)
+        unweighted = -npx.pick(npx.log_softmax(pred, axis=self._axis), label, axis=self._axis)
+        return sequence_mask(unweighted, valid_len).mean(axis=1)
 
 
 def _initialize(net, device):

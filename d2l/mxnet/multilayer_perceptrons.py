@@ -1,5 +1,6 @@
 """Chapter 4, Multilayer Perceptrons, for MXNet."""
 
+from ..common import training
 from ..common.bookkeeping import Accumulator
 
 __all__ = ["evaluate_loss"]
@@ -11,4 +12,5 @@ def evaluate_loss(net, data_iter, loss):
     for X, y in data_iter:
         l = loss(net(X), y)
         metric.add(l.sum(), l.size)
+    training.examples_seen("evaluate_loss", "data_iter", metric[1])
     return metric[0] / metric[1]

@@ -33,7 +33,7 @@ def seq_data_iter_random(corpus, batch_size, num_steps):
     """Generator of (X, Y) minibatches of randomly placed subsequences of `corpus` (a list
     of token indices): X, Y float32 (batch_size, num_steps), Y is X shifted by one token.
     Draws one `random.randint` and one `random.shuffle` (see `d2l.common.text`)."""
-    text.check_sampler_args("seq_data_iter_random", batch_size, num_steps)
+    corpus = text.sampler_corpus("seq_data_iter_random", corpus, batch_size, num_steps)
     return _tensor_batches(text.random_epoch, corpus, batch_size, num_steps)
 
 
@@ -41,7 +41,7 @@ def seq_data_iter_sequential(corpus, batch_size, num_steps):
     """Generator of (X, Y) minibatches where row i of consecutive batches continues the
     text: X, Y float32 (batch_size, num_steps), Y is X shifted by one token. Draws one
     `random.randint` (the offset)."""
-    text.check_sampler_args("seq_data_iter_sequential", batch_size, num_steps)
+    corpus = text.sampler_corpus("seq_data_iter_sequential", corpus, batch_size, num_steps)
     return _tensor_batches(text.sequential_epoch, corpus, batch_size, num_steps)
 
 
@@ -97,7 +97,9 @@ def predict_ch8(prefix, num_preds, net, vocab, device):
 
 def grad_clipping(net, theta):
     """Scale the gradients of `net`'s parameters (a Gluon Block's, else `net.params`) in
-    place by theta / ||g|| when their global L2 norm ||g|| exceeds `theta`."""
+    place by theta / ||g|| when their global L2 norm ||g|| exceeds `theta` (the book's test:
+    an infinite norm scales by 0, so infinite entries become NaN; a NaN norm changes
+    nothing)."""
     language_models.check_theta(theta)
     if isinstance(net, gluon.Block):
         grads = [p.grad() for p in net.collect_params().values() if p.grad_req != "null"]
@@ -105,8 +107,13 @@ def grad_clipping(net, theta):
         grads = [p.grad for p in net.params]
     if not grads:
         return
-    norm = np.sqrt(sum((g ** 2).sum() for g in grads))
-    scale = np.minimum(theta / norm, 1.0)  # stays an array: no wait for the engine
+    squares = sum((g ** 2).sum() for g in grads)
+    # mxnet's sum() turns an infinite square into NaN (Kahan compensation: inf - inf); where
+    # the sum is NaN, per-array norms tell inf (an infinite entry) from NaN (a NaN entry)
+    squares = np.where(np.isnan(squares), sum(np.linalg.norm(g) ** 2 for g in grads), squares)
+    norm = np.sqrt(squares)
+    # stays an array: no wait for the engine
+    scale = np.where(norm > theta, theta / norm, np.ones_like(norm))
     for g in grads:
         g *= scale
 

@@ -27,8 +27,11 @@ synthetic_data, linreg, squared_loss = alias_based.bind(
 
 def sgd(params, grads, lr, batch_size):
     """Minibatch SGD in place on tf.Variables: p.assign_sub(lr * g / batch_size)."""
-    checks.positive_number("sgd", "lr", lr)
-    checks.positive_int("sgd", "batch_size", batch_size)
+    training.check_sgd("sgd", lr, batch_size)
+    _sgd_step(params, grads, lr, batch_size)
+
+
+def _sgd_step(params, grads, lr, batch_size):
     for param, grad in zip(params, grads):
         param.assign_sub(lr * grad / batch_size)
 
@@ -38,10 +41,12 @@ class Updater:
     `sgd(params, grads, lr, batch_size)`; `train_epoch_ch3` differentiates w.r.t. `params`."""
 
     def __init__(self, params, lr):
+        training.check_sgd("Updater", lr)
         self.params, self.lr = params, lr
 
     def __call__(self, batch_size, grads):
-        sgd(self.params, grads, self.lr, batch_size)
+        training.check_sgd("Updater", self.lr, batch_size)
+        _sgd_step(self.params, grads, self.lr, batch_size)
 
 
 def load_array(data_arrays, batch_size, is_train=True):
@@ -51,10 +56,7 @@ def load_array(data_arrays, batch_size, is_train=True):
     pass), as in the book.
     """
     checks.positive_int("load_array", "batch_size", batch_size)
-    lengths = [len(a) for a in data_arrays]
-    if len(set(lengths)) > 1:
-        raise ValueError(f"load_array: data_arrays must have the same length along axis 0, "
-                         f"got {lengths}")
+    training.check_data_arrays(data_arrays)
     dataset = tf.data.Dataset.from_tensor_slices(tuple(data_arrays))
     if is_train:
         dataset = dataset.shuffle(buffer_size=1000)
@@ -98,6 +100,7 @@ def evaluate_accuracy(net, data_iter):
     metric = Accumulator(2)
     for X, y in data_iter:
         metric.add(accuracy(net(X), y), aliases.size(y))
+    training.examples_seen("evaluate_accuracy", "data_iter", metric[1])
     return metric[0] / metric[1]
 
 
@@ -130,6 +133,7 @@ def train_epoch_ch3(net, train_iter, loss, updater):
             updater(X.shape[0], tape.gradient(objective, updater.params))
         loss_sum = float(l) * aliases.size(y) if keras_loss else float(tf.reduce_sum(l))
         metric.add(loss_sum, accuracy(y_hat, y), aliases.size(y))
+    training.examples_seen("train_epoch_ch3", "train_iter", metric[2])
     return metric[0] / metric[2], metric[1] / metric[2]
 
 

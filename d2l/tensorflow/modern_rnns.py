@@ -129,6 +129,8 @@ class MaskedSoftmaxCELoss(keras.losses.Loss):
     `MaskedSoftmaxCELoss(valid_len (batch,))(label (batch, num_steps) ids, pred (batch,
     num_steps, vocab) logits)` -> (batch,): the per-token losses of steps t < valid_len,
     summed and divided by num_steps (all positions, as in the book, not by the valid count).
+    Masked steps count 0 whatever their logits (NaN and infinities too); a label id outside
+    [0, vocab) is a ValueError when run eagerly (traced, the framework's check fires).
     Labels may be integer or float tensors (Keras casts them to float before `call`).
     """
 
@@ -139,11 +141,12 @@ class MaskedSoftmaxCELoss(keras.losses.Loss):
 
     def call(self, label, pred):
         seq2seq.check_masked_softmax_ce(pred, label, self.valid_len)
+        if tf.executing_eagerly():  # traced (train_seq2seq), the framework's own check runs
+            seq2seq.check_label_ids(label.numpy(), pred.shape[-1])
         label = tf.cast(label, tf.int32)
-        weights = sequence_mask(tf.ones_like(label, dtype=pred.dtype), self.valid_len)
         unweighted = keras.losses.sparse_categorical_crossentropy(label, pred,
                                                                   from_logits=True)
-        return tf.reduce_mean(unweighted * weights, axis=1)
+        return tf.reduce_mean(sequence_mask(unweighted, self.valid_len), axis=1)
 
 
 def _decoder_input(Y, bos):

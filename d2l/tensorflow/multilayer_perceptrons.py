@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from ..common import training
 from ..common.bookkeeping import Accumulator
 from .aliases import size
 
@@ -14,4 +15,5 @@ def evaluate_loss(net, data_iter, loss):
     for X, y in data_iter:
         l = loss(net(X), y)
         metric.add(tf.reduce_sum(l), size(l))
+    training.examples_seen("evaluate_loss", "data_iter", metric[1])
     return metric[0] / metric[1]

@@ -36,7 +36,7 @@ def seq_data_iter_random(corpus, batch_size, num_steps):
     """Generator of (X, Y) minibatches of randomly placed subsequences of `corpus` (a list
     of token indices): X, Y int32 (batch_size, num_steps), Y is X shifted by one token.
     Draws one `random.randint` and one `random.shuffle` (see `d2l.common.text`)."""
-    text.check_sampler_args("seq_data_iter_random", batch_size, num_steps)
+    corpus = text.sampler_corpus("seq_data_iter_random", corpus, batch_size, num_steps)
     return _tensor_batches(text.random_epoch, corpus, batch_size, num_steps)
 
 
@@ -44,7 +44,7 @@ def seq_data_iter_sequential(corpus, batch_size, num_steps):
     """Generator of (X, Y) minibatches where row i of consecutive batches continues the
     text: X, Y int32 (batch_size, num_steps), Y is X shifted by one token. Draws one
     `random.randint` (the offset)."""
-    text.check_sampler_args("seq_data_iter_sequential", batch_size, num_steps)
+    corpus = text.sampler_corpus("seq_data_iter_sequential", corpus, batch_size, num_steps)
     return _tensor_batches(text.sequential_epoch, corpus, batch_size, num_steps)
 
 
@@ -99,13 +99,14 @@ def predict_ch8(prefix, num_preds, net, vocab):
 
 def grad_clipping(grads, theta):
     """The gradients as a list of dense tensors (tf.IndexedSlices are densified), scaled by
-    theta / ||g|| when their global L2 norm ||g|| exceeds `theta`."""
+    theta / ||g|| when their global L2 norm ||g|| exceeds `theta` (the book's test: an
+    infinite norm scales by 0, so infinite entries become NaN; a NaN norm changes nothing)."""
     language_models.check_theta(theta)
     grads = [tf.convert_to_tensor(g) for g in grads]
     if not grads:
         return grads
     norm = tf.sqrt(tf.add_n([tf.reduce_sum(g ** 2) for g in grads]))
-    scale = tf.minimum(theta / norm, 1.0)
+    scale = tf.where(norm > theta, theta / norm, tf.ones_like(norm))
     return [g * scale for g in grads]
 
 

@@ -71,8 +71,9 @@ def astype(x, *args, **kwargs):
 
 
 def transpose(x):
-    """`x` with all its axes reversed (the matrix transpose for 2-D tensors)."""
-    return x.permute(*reversed(range(x.ndim)))
+    """`x` with all its axes reversed (the matrix transpose for 2-D tensors; a 0-d `x` as
+    it is)."""
+    return x.permute(tuple(reversed(range(x.ndim))))
 
 
 def matmul(input, other, *, out=None):

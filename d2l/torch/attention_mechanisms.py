@@ -26,7 +26,8 @@ def masked_softmax(X, valid_lens):
     row only the keys before its valid length: valid_lens None (no mask), (batch,) (one length
     per example) or (batch, n_q) (one per query row, 3-D X only).
 
-    Masked keys get probability 0 whatever the logits; a row with valid length <= 0 is uniform
+    Key j is kept iff j < the valid length (1.5 keeps 2 keys). Masked keys get probability 0
+    whatever the logits (NaN and infinities too); a row with valid length <= 0 (or NaN) is uniform
     (the book fills masked logits with -1e6, which gives the same numbers for every logit
     above -1e6 and a uniform row when all keys are masked).
     """

@@ -33,6 +33,7 @@ def evaluate_accuracy_gpu(net, data_iter, device=None):
                 X = [x.to(device) for x in X] if isinstance(X, list) else X.to(device)
                 y = y.to(device)
             metric.add(accuracy(net(X), y), y.numel())
+    training.examples_seen("evaluate_accuracy_gpu", "data_iter", metric[1])
     return metric[0] / metric[1]
 
 

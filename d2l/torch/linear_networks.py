@@ -28,8 +28,11 @@ synthetic_data, linreg, squared_loss = alias_based.bind(
 
 def sgd(params, lr, batch_size):
     """Minibatch SGD in place: p -= lr * p.grad / batch_size, then p.grad is zeroed."""
-    checks.positive_number("sgd", "lr", lr)
-    checks.positive_int("sgd", "batch_size", batch_size)
+    training.check_sgd("sgd", lr, batch_size)
+    _sgd_step(params, lr, batch_size)
+
+
+def _sgd_step(params, lr, batch_size):
     with torch.no_grad():
         for param in params:
             param -= lr * param.grad / batch_size
@@ -40,26 +43,28 @@ class Updater:
     """SGD on fixed parameters: `updater(batch_size)` runs `sgd(params, lr, batch_size)`."""
 
     def __init__(self, params, lr):
+        training.check_sgd("Updater", lr)
         self.params, self.lr = params, lr
 
     def __call__(self, batch_size):
-        sgd(self.params, self.lr, batch_size)
+        training.check_sgd("Updater", self.lr, batch_size)
+        _sgd_step(self.params, self.lr, batch_size)
 
 
 def load_array(data_arrays, batch_size, is_train=True):
     """A DataLoader over equally long tensors (or arrays), shuffled when `is_train`."""
     checks.positive_int("load_array", "batch_size", batch_size)
+    training.check_data_arrays(data_arrays)
     tensors = [torch.as_tensor(a) for a in data_arrays]
-    if len({len(t) for t in tensors}) > 1:
-        raise ValueError("load_array: data_arrays must have the same length along axis 0, got "
-                         f"{[len(t) for t in tensors]}")
     return _batch_loader(data.TensorDataset(*tensors), batch_size, is_train)
 
 
 def _batch_loader(dataset, batch_size, shuffle, **kwargs):
     """A DataLoader that indexes `dataset` with whole batches of indices (one tensor gather
-    per batch instead of one lookup per example); `len()` is the number of batches."""
-    order = data.RandomSampler(dataset) if shuffle else data.SequentialSampler(dataset)
+    per batch instead of one lookup per example); `len()` is the number of batches. An empty
+    dataset gives no batches (RandomSampler would refuse it)."""
+    order = (data.RandomSampler(dataset) if shuffle and len(dataset)
+             else data.SequentialSampler(dataset))
     sampler = data.BatchSampler(order, batch_size, drop_last=False)
     return data.DataLoader(dataset, sampler=sampler, batch_size=None, **kwargs)
 
@@ -109,6 +114,7 @@ def evaluate_accuracy(net, data_iter):
     with torch.no_grad():
         for X, y in data_iter:
             metric.add(accuracy(net(X), y), y.numel())
+    training.examples_seen("evaluate_accuracy", "data_iter", metric[1])
     return metric[0] / metric[1]
 
 
@@ -134,6 +140,7 @@ def train_epoch_ch3(net, train_iter, loss, updater):
         l = l.detach()
         loss_sum = float(l) * y.numel() if l.ndim == 0 else float(l.sum())
         metric.add(loss_sum, accuracy(y_hat, y), y.numel())
+    training.examples_seen("train_epoch_ch3", "train_iter", metric[2])
     return metric[0] / metric[2], metric[1] / metric[2]
 
 

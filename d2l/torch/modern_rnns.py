@@ -110,15 +110,17 @@ class MaskedSoftmaxCELoss(nn.CrossEntropyLoss):
 
     forward(pred (batch, num_steps, vocab) logits, label (batch, num_steps) ids, valid_len
     (batch,)) -> (batch,): the per-token losses of steps t < valid_len, summed and divided by
-    num_steps (all positions, as in the book, not by the valid count).
+    num_steps (all positions, as in the book, not by the valid count). Masked steps count 0
+    whatever their logits (NaN and infinities too); a label id outside [0, vocab) is a
+    ValueError.
     """
 
     def forward(self, pred, label, valid_len):
         seq2seq.check_masked_softmax_ce(pred, label, valid_len)
-        weights = sequence_mask(torch.ones_like(label, dtype=pred.dtype), valid_len)
+        seq2seq.check_label_ids(label.detach().cpu().numpy(), pred.shape[-1])
         self.reduction = "none"
         unweighted = super().forward(pred.permute(0, 2, 1), label.long())
-        return (unweighted * weights).mean(dim=1)
+        return sequence_mask(unweighted, valid_len).mean(dim=1)
 
 
 def _initialize(net, device):

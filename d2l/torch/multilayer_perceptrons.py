@@ -1,5 +1,6 @@
 """Chapter 4, Multilayer Perceptrons, for PyTorch."""
 
+from ..common import training
 from ..common.bookkeeping import Accumulator
 
 __all__ = ["evaluate_loss"]
@@ -12,4 +13,5 @@ def evaluate_loss(net, data_iter, loss):
         out = net(X)
         l = loss(out, y.reshape(out.shape))
         metric.add(l.sum(), l.numel())
+    training.examples_seen("evaluate_loss", "data_iter", metric[1])
     return metric[0] / metric[1]

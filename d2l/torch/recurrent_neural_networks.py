@@ -35,7 +35,7 @@ def seq_data_iter_random(corpus, batch_size, num_steps):
     """Generator of (X, Y) minibatches of randomly placed subsequences of `corpus` (a list
     of token indices): X, Y int64 (batch_size, num_steps), Y is X shifted by one token.
     Draws one `random.randint` and one `random.shuffle` (see `d2l.common.text`)."""
-    text.check_sampler_args("seq_data_iter_random", batch_size, num_steps)
+    corpus = text.sampler_corpus("seq_data_iter_random", corpus, batch_size, num_steps)
     return _tensor_batches(text.random_epoch, corpus, batch_size, num_steps)
 
 
@@ -43,7 +43,7 @@ def seq_data_iter_sequential(corpus, batch_size, num_steps):
     """Generator of (X, Y) minibatches where row i of consecutive batches continues the
     text: X, Y int64 (batch_size, num_steps), Y is X shifted by one token. Draws one
     `random.randint` (the offset)."""
-    text.check_sampler_args("seq_data_iter_sequential", batch_size, num_steps)
+    corpus = text.sampler_corpus("seq_data_iter_sequential", corpus, batch_size, num_steps)
     return _tensor_batches(text.sequential_epoch, corpus, batch_size, num_steps)
 
 
@@ -101,14 +101,16 @@ def predict_ch8(prefix, num_preds, net, vocab, device):
 
 def grad_clipping(net, theta):
     """Scale the gradients of `net`'s parameters (an nn.Module's, else `net.params`) in
-    place by theta / ||g|| when their global L2 norm ||g|| exceeds `theta`."""
+    place by theta / ||g|| when their global L2 norm ||g|| exceeds `theta` (the book's test:
+    an infinite norm scales by 0, so infinite entries become NaN; a NaN norm changes
+    nothing)."""
     language_models.check_theta(theta)
     params = net.parameters() if isinstance(net, nn.Module) else net.params
     grads = [p.grad for p in params if p.requires_grad and p.grad is not None]
     if not grads:
         return
     norm = torch.sqrt(sum(torch.sum(g ** 2) for g in grads))
-    scale = torch.clamp(theta / norm, max=1.0)  # computed on the device: no sync
+    scale = torch.where(norm > theta, theta / norm, 1.0)  # computed on the device: no sync
     for g in grads:
         g.mul_(scale)
 
