@@ -423,8 +423,9 @@ def check(obj, name, framework, *, max_examples=100, strict=False, example=None)
                                   True)
             if entry.book_inputs is not None and passed:
                 run.on_draws(entry, "beyond the book's range", entry.inputs(), False)
-        if entry.edges is not None:
-            run.on_draws(entry, "edge cases", entry.edges(), False)
+        edges = entry.safe_edges or entry.edges
+        if edges is not None:
+            run.on_draws(entry, "edge cases", edges(), False)
         if entry.probe is not None and entry.expect is not None:
             run.probe(entry)
         for reject in entry.rejects:

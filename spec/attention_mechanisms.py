@@ -111,20 +111,23 @@ def _normal(rng, *shape, scale=0.5):
 # Edge lengths: key j is kept iff j < valid length, so 1.5 keeps 2 keys; <= 0 and NaN keep
 # none (a uniform row), inf keeps all.
 EDGE_LENGTHS = [-3.0, -0.5, 0.0, 0.5, 1.5, 2.5, np.inf, -np.inf, np.nan]
+# The ones npx.sequence_mask survives (the book's MXNet masked_softmax calls it directly).
+NATIVE_SAFE_LENGTHS = [0.0, 0.5, 1.5, 2.5]
 
 
 @st.composite
-def valid_lens(draw, batch, n_q, n_k, per_query=True, edge=False):
+def valid_lens(draw, batch, n_q, n_k, per_query=True, edge=False, native_safe=False):
     """None, one length per example (batch,) or (with per_query) one per query row
     (batch, n_q); lengths 0 (every key masked) to n_k + 1 (beyond the keys), or (edge) float
-    lengths from EDGE_LENGTHS."""
+    lengths from EDGE_LENGTHS (`native_safe`: NATIVE_SAFE_LENGTHS)."""
     kinds = (["example"] if edge else ["none", "example"]) + (
         ["query"] if per_query and n_q else [])
     kind = draw(st.sampled_from(kinds))
     if kind == "none":
         return None
     shape = (batch,) if kind == "example" else (batch, n_q)
-    length = st.sampled_from(EDGE_LENGTHS) if edge else st.integers(0, n_k + 1)
+    edge_lengths = NATIVE_SAFE_LENGTHS if native_safe else EDGE_LENGTHS
+    length = st.sampled_from(edge_lengths) if edge else st.integers(0, n_k + 1)
     values = draw(st.lists(length, min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
     return np.asarray(values).reshape(shape)
 
@@ -142,13 +145,15 @@ def _masked_softmax_inputs(draw, book=False):
 
 
 @st.composite
-def _masked_softmax_edges(draw):
-    """Length-1 axes, edge lengths, and NaN / infinite logits at masked keys (ignored). (At
-    kept keys they are left to each framework's softmax, whose kernels differ there.)"""
+def _masked_softmax_edges(draw, native_safe=False):
+    """Length-1 axes, edge lengths (`native_safe`: NATIVE_SAFE_LENGTHS), and NaN / infinite
+    logits at masked keys (ignored). (At kept keys they are left to each framework's softmax,
+    whose kernels differ there.)"""
     batch, n_q, n_k = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
     three_d = draw(st.booleans())
     X = draw(arrays((batch, n_q, n_k) if three_d else (batch, n_k)))
-    lens = draw(valid_lens(batch, n_q if three_d else 0, n_k, edge=True))
+    lens = draw(valid_lens(batch, n_q if three_d else 0, n_k, edge=True,
+                           native_safe=native_safe))
     rows, row_lens = X.reshape(-1, n_k), np.broadcast_to(
         lens.reshape(batch, -1), (batch, len(X.reshape(-1, n_k)) // batch)).reshape(-1)
     masked = ~(np.arange(n_k)[None, :] < row_lens[:, None])
@@ -551,6 +556,7 @@ ENTRIES = [
           reference=reference.masked_softmax, inputs=_masked_softmax_inputs,
           book_inputs=lambda: _masked_softmax_inputs(book=True),
           edges=_masked_softmax_edges,
+          safe_edges=lambda: _masked_softmax_edges(native_safe=True),
           call=_masked_softmax_call, tol=Tol(1e-5, 1e-6),
           rejects=(Reject("1-D X", _masked_args((4,), None), match="X"),
                    Reject("4-D X", _masked_args((1, 2, 3, 4), None), match="X"),
