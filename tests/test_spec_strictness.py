@@ -119,3 +119,12 @@ def test_the_bleu_reference_on_hand_checked_cases(pred, label, k, expected):
     from spec.modern_rnns import bleu_reference
 
     assert bleu_reference(pred, label, k) == pytest.approx(expected, rel=1e-12)
+
+
+def test_equal_infinities_agree_and_a_missing_one_does_not():
+    from spec.entry import max_error
+
+    assert max_error([np.inf, -np.inf, 1.0], [np.inf, -np.inf, 1.0]) == 0.0
+    assert max_error([np.inf, 1.0], [1.0, 1.0]) == np.inf
+    assert within([np.inf, 2.0], [np.inf, 2.0], EXACT)
+    assert not within([-np.inf], [np.inf], Tol(1.0, 1.0))
