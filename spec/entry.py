@@ -143,6 +143,8 @@ def excess(observed, expected, tol):
             # Equal infinities agree (their difference would be NaN).
             err = np.where(a == b, 0.0, np.abs(a - b))
             ratio = np.where(err == 0, 0.0, err / (tol.atol + tol.rtol * np.abs(b)))
+            # An infinity missed (or the other one of the two) is never within tolerance.
+            ratio = np.where(np.isinf(err), np.inf, ratio)
         worst = max(worst, float(np.max(ratio, initial=0.0)))
     return worst
 
