@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from . import reference
-from .entry import Entry, Invalid, Reject, Tol
+from .entry import REJECTED_TOKEN_IDS, Entry, Invalid, Reject, Tol, rejected_token_ids
 from .strategies import arrays
 
 # Valid lengths as the book makes them: `d2l.tensor` gives float32 in MXNet, int64 / int32 in
@@ -459,6 +459,14 @@ def _encoder_call(b, case):
     return [b.numpy(out), [b.numpy(w) for w in layer.attention_weights]]
 
 
+def _encoder_bad_ids(b):
+    sizes = {"num_heads": 2, "num_hiddens": 4, "ffn_num_hiddens": 3, "bias": False,
+             "vocab_size": 5, "num_layers": 1}
+    layer = build(b, "encoder", sizes, None)
+    return rejected_token_ids("TransformerEncoder", "X", lambda X: run(
+        b, layer, b.tensor(X, "int64" if b.name == "torch" else "int32"), None), 5)
+
+
 def _encoder_reference(case):
     out, weights = reference.transformer_encoder(case["params"], case["ids"],
                                                  case["valid_lens"], case["sizes"]["num_heads"],
@@ -580,10 +588,15 @@ ENTRIES = [
     Entry("DotProductAttention", "10.3",
           "DotProductAttention(dropout, **kwargs); forward (queries, keys, values, "
           "valid_lens=None) (T: valid_lens has no default)",
-          "softmax(Q Kᵀ / √d) V with the masked softmax; attention_weights kept.",
+          "softmax(Q Kᵀ / √d) V with the masked softmax; attention_weights kept. dropout "
+          "must be a probability in [0, 1) here and in every chapter 9-10 layer taking one "
+          "(ValueError naming dropout, one shared check).",
           reference=_attention_reference, inputs=lambda: _attention_case("dot"),
           edges=lambda: _attention_case("dot", True),
-          call=_attention_call, tol=LAYER_TOL),
+          call=_attention_call, tol=LAYER_TOL,
+          rejects=(Reject("dropout 1 (all dropped: the framework would divide by 0)",
+                          lambda b: (1,), match="dropout"),
+                   Reject("dropout NaN", lambda b: (float("nan"),), match="dropout"))),
     Entry("AttentionDecoder", "10.4", "AttentionDecoder(**kwargs)",
           "A Decoder whose read-only property attention_weights raises NotImplementedError.",
           probe=_attention_decoder_probe, expect=lambda: [True, True]),
@@ -599,7 +612,9 @@ ENTRIES = [
           call=_attention_call, tol=LAYER_TOL,
           rejects=(Reject("num_hiddens not divisible by num_heads", _mha_args(10, 3),
                           match="num_heads"),
-                   Reject("num_heads 0", _mha_args(4, 0), match="num_heads"))),
+                   Reject("num_heads 0", _mha_args(4, 0), match="num_heads"),
+                   Reject("dropout -0.1", lambda b: _mha_args(4, 2)(b)[:-1] + (-0.1,),
+                          match="dropout"))),
     Entry("transpose_qkv", "10.5", "transpose_qkv(X, num_heads)",
           "(batch, n, num_hiddens) -> (batch * num_heads, n, num_hiddens / num_heads), head h "
           "of example b in row b * num_heads + h. num_heads must be a positive int "
@@ -632,7 +647,8 @@ ENTRIES = [
           edges=_pe_edges,
           tol=Tol(0.0, 6e-8),
           rejects=(Reject("odd num_hiddens", lambda b: (5, 0), match="num_hiddens"),
-                   Reject("max_len 0", lambda b: (4, 0, 0), match="max_len"))),
+                   Reject("max_len 0", lambda b: (4, 0, 0), match="max_len"),
+                   Reject("dropout 1.5", lambda b: (4, 1.5), match="dropout"))),
     Entry("PositionalEncoding (forward)", "10.6", "PositionalEncoding(...)(X)",
           "X (batch, steps, num_hiddens) + P[:, :steps, :], then dropout. More steps than "
           "max_len, another width or another rank: ValueError naming X.",
@@ -673,6 +689,10 @@ ENTRIES = [
           "8 per block.",
           reference=_encoder_reference, inputs=_encoder_case, call=_encoder_call,
           tol=BLOCK_TOL),
+    Entry("TransformerEncoder (token ids out of range)", "10.7", "encoder(X, valid_lens)",
+          "An id of X below 0 or >= vocab_size (the embedding would give zeros or fail inside "
+          "the framework): ValueError naming X, in all three (T: when run eagerly).",
+          probe=_encoder_bad_ids, expect=lambda: REJECTED_TOKEN_IDS, book=False),
 ]
 
 

@@ -181,6 +181,26 @@ def names(message, name):
     return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message) is not None
 
 
+def rejected_token_ids(symbol, argument, call, vocab_size):
+    """For a (2, 3) batch of ids holding one -1, then one `vocab_size`: the name of the error
+    `call(ids)` raised ('no error' if none) and whether its message names `argument` and
+    `symbol`."""
+    seen = []
+    for bad in (-1, vocab_size):
+        ids = np.zeros((2, 3), np.int64)
+        ids[1, 2] = bad
+        try:
+            call(ids)
+            seen.append(["no error", False])
+        except Exception as error:  # noqa: BLE001  (the type is what is observed)
+            seen.append([type(error).__name__,
+                         names(str(error), argument) and names(str(error), symbol)])
+    return seen
+
+
+REJECTED_TOKEN_IDS = [["ValueError", True], ["ValueError", True]]
+
+
 def outcome(entry, backend, args):
     """What the backend does with `args`: ('value', observation) or ('error', the exception)
     — an error of the types the spec's rejections use (ValueError, TypeError)."""

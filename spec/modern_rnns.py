@@ -20,7 +20,7 @@ from d2l.common import data_hub
 from d2l.common.text import Vocab
 
 from . import canonical, reference, support
-from .entry import EXACT, Entry, Invalid, Reject, Tol
+from .entry import EXACT, REJECTED_TOKEN_IDS, Entry, Invalid, Reject, Tol, rejected_token_ids
 from .recurrent_neural_networks import ReferenceVocab
 from .strategies import arrays
 
@@ -1086,6 +1086,13 @@ MODEL_ENTRIES += [
           "H) and a list of num_layers (batch, H). Checked from canonical weights (0 "
           "embedding, 1 gru) after conversion to time-major / stacked.",
           probe=_encoder_probe, expect=_encoder_expect, tol=Tol(1e-5, 1e-5)),
+    Entry("Seq2SeqEncoder (token ids out of range)", "9.7", "encoder(X)",
+          "An id of X below 0 or >= vocab_size (the embedding would give zeros or fail inside "
+          "the framework): ValueError naming X, in all three (T: when run eagerly).",
+          probe=lambda b: rejected_token_ids("Seq2SeqEncoder", "X", lambda X: seq2seq_encoder(
+              b, seq2seq_params(ENCODER_SIZES, seed=3), ENCODER_SIZES)(ids(b, X)),
+              ENCODER_SIZES.src_vocab),
+          expect=lambda: REJECTED_TOKEN_IDS, book=False),
     Entry("train_seq2seq", "9.7", "train_seq2seq(net, data_iter, lr, num_epochs, tgt_vocab, "
           "device)",
           "Teacher forcing (<bos> + Y[:, :-1]), MaskedSoftmaxCELoss, Adam(lr), gradients "

@@ -19,7 +19,7 @@ from hypothesis.extra import numpy as hnp
 from d2l.common import data_hub
 
 from . import canonical, reference, support
-from .entry import EXACT, Entry, Invalid, Reject, Tol
+from .entry import EXACT, REJECTED_TOKEN_IDS, Entry, Invalid, Reject, Tol, rejected_token_ids
 from .strategies import arrays, shapes
 
 # 8.2-8.3: Text data
@@ -808,6 +808,13 @@ SCRATCH_ENTRIES += [
                           match="vocab_size"),
                    Reject("num_hiddens -1", lambda b: _scratch_args(b, 3, -1),
                           match="num_hiddens"))),
+    Entry("RNNModelScratch (token ids out of range)", "8.5", "net(X, state)",
+          "An id of X below 0 or >= vocab_size (one-hot would give a zero vector in M and T, "
+          "an error inside P): ValueError naming X, in all three (eager TensorFlow).",
+          probe=lambda b: rejected_token_ids(
+              "RNNModelScratch", "X", lambda X: scratch_rnn(b, scratch_params(3, 2, 0))(
+                  token_ids(b, X), (b.tensor(np.zeros((2, 2), np.float32)),)), 3),
+          expect=lambda: REJECTED_TOKEN_IDS, book=False),
 ]
 
 
@@ -1045,6 +1052,15 @@ def _rnn_model_expect():
     return expected
 
 
+def _rnn_model_bad_ids(b):
+    layer = canonical.recurrent_layer(b, "gru", _LM_HIDDENS, input_size=_LM_VOCAB)
+    net = b.d2l.RNNModel(layer, _LM_VOCAB)
+    if b.name == "mxnet":
+        net.initialize(ctx=b.device)
+    return rejected_token_ids("RNNModel", "inputs", lambda X: net(
+        _token_ids(b, X), _begin_state(b, net, len(X))), _LM_VOCAB)
+
+
 def _dense_layer(b):
     if b.name == "torch":
         return b.fw.nn.Linear(3, 3)
@@ -1088,6 +1104,10 @@ CONCISE_ENTRIES = [
                           match="rnn_layer"),
                    Reject("batch-major layer / Keras RNN without return_state",
                           lambda b: (_wrong_rnn_layer(b), _LM_VOCAB), match="rnn_layer"))),
+    Entry("RNNModel (token ids out of range)", "8.6", "net(inputs, state)",
+          "An id of inputs below 0 or >= vocab_size: ValueError naming inputs, in all three "
+          "(eager TensorFlow), where one-hot gives zero vectors in M and T.",
+          probe=_rnn_model_bad_ids, expect=lambda: REJECTED_TOKEN_IDS, book=False),
 ]
 
 ENTRIES = DATA_ENTRIES + SCRATCH_ENTRIES + CONCISE_ENTRIES

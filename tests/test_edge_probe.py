@@ -266,7 +266,36 @@ CALLS = [
     ("PositionalEncoding odd num_hiddens", "num_hiddens",
      lambda b: b.d2l.PositionalEncoding(5, 0)),
     ("PositionalEncoding max_len 0", "max_len", lambda b: b.d2l.PositionalEncoding(4, 0, 0)),
+    ("DotProductAttention dropout 1", "dropout", lambda b: b.d2l.DotProductAttention(1.0)),
+    ("AddNorm dropout -0.5", "dropout",
+     lambda b: b.d2l.AddNorm(*(() if b.name == "mxnet" else ([2],)), -0.5)),
+    ("Seq2SeqEncoder dropout NaN", "dropout", lambda b: b.d2l.Seq2SeqEncoder(5, 2, 3, 2, NAN)),
+    ("Seq2SeqEncoder dropout '0.1'", "dropout",
+     lambda b: b.d2l.Seq2SeqEncoder(5, 2, 3, 2, "0.1")),
+    ("RNNModelScratch id -1", "X", lambda b: _scratch_rnn(b, [[0, -1]])),
+    ("RNNModelScratch id = vocab_size", "X", lambda b: _scratch_rnn(b, [[3, 0]])),
+    ("RNNModelScratch NaN id", "X", lambda b: _scratch_rnn(b, np.array([[NAN, 0]], F32))),
+    ("Seq2SeqEncoder id = vocab_size", "X", lambda b: _seq2seq_encoder(b, [[1, 5]])),
+    ("Seq2SeqEncoder id -2", "X", lambda b: _seq2seq_encoder(b, [[-2, 1]])),
 ]
+
+
+def _scratch_rnn(b, X):
+    """Logits of the book's scratch RNN (vocabulary 3, 2 hidden units) on ids X."""
+    from spec.recurrent_neural_networks import scratch_params, scratch_rnn
+
+    X = np.asarray(X)
+    net = scratch_rnn(b, scratch_params(3, 2, 0))
+    return b.numpy(net(b.tensor(X, "float32" if X.dtype.kind == "f" else "int32"),
+                       (b.tensor(np.zeros((len(X), 2), F32)),))[0])
+
+
+def _seq2seq_encoder(b, X):
+    """A Seq2SeqEncoder (vocabulary 5) run on ids X."""
+    encoder = b.d2l.Seq2SeqEncoder(5, 2, 3, 1)
+    if b.name == "mxnet":
+        encoder.initialize()
+    encoder(b.tensor(X, "int32"))
 
 
 def _clipped(b, grad, theta):

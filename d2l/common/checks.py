@@ -3,6 +3,8 @@
 import math
 import numbers
 
+from .tensors import to_numpy
+
 
 def positive_int(fn, name, value):
     """Raise ValueError unless `value` is an int >= 1."""
@@ -21,6 +23,24 @@ def positive_number(fn, name, value):
     if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0
             or not math.isfinite(value)):
         raise ValueError(f"{fn}: {name} must be a positive finite number, got {value!r}")
+
+
+def dropout(fn, value):
+    """Raise ValueError unless the dropout probability `value` is a real number in [0, 1)
+    (1 would zero every activation and scale them by 1 / 0; NaN is not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"{fn}: dropout must be a probability in [0, 1), got {value!r}")
+
+
+def token_ids(fn, name, ids, vocab_size):
+    """Raise ValueError unless every token id in `ids` (a tensor of any framework) lies in
+    [0, vocab_size) (NaN does not): one-hot encodings and embeddings would otherwise give zero
+    vectors or clip (MXNet, TensorFlow) or fail inside the framework (PyTorch). Reads the ids
+    back: one small transfer per call."""
+    ids = to_numpy(ids)
+    if ids.size and not (ids.min() >= 0 and ids.max() < vocab_size):
+        raise ValueError(f"{fn}: {name} holds token ids from {ids.min()} to {ids.max()}; they "
+                         f"must lie in [0, vocab_size={vocab_size})")
 
 
 def shape_of(x):

@@ -45,15 +45,6 @@ def check_masked_softmax_ce(pred, label, valid_len):
     check_valid_len(valid_len, p_shape[0])
 
 
-def check_label_ids(ids, vocab_size):
-    """Raise ValueError unless every label id (a NumPy array of them) lies in [0, vocab_size)
-    (NaN does not): a framework would index out of range, or silently use another id."""
-    if ids.size and not (ids.min() >= 0 and ids.max() < vocab_size):
-        raise ValueError(f"MaskedSoftmaxCELoss: label ids must lie in [0, {vocab_size}) "
-                         f"(vocab_size is pred's last axis), got ids from {ids.min()} to "
-                         f"{ids.max()}")
-
-
 def check_valid_len(valid_len, batch_size=None):
     """Raise ValueError unless valid_len is 1-D (with `batch_size` entries when given)."""
     shape = _shape(valid_len)

@@ -15,6 +15,7 @@ from mxnet import np, npx
 from mxnet.gluon import nn
 
 from ..common import attention as shared
+from ..common import checks
 from .modern_rnns import Decoder, Encoder, kept_steps
 
 __all__ = ["masked_softmax", "AdditiveAttention", "DotProductAttention", "AttentionDecoder",
@@ -58,6 +59,7 @@ class AdditiveAttention(nn.Block):
 
     def __init__(self, num_hiddens, dropout, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("AdditiveAttention", dropout)
         self.W_k = nn.Dense(num_hiddens, use_bias=False, flatten=False)
         self.W_q = nn.Dense(num_hiddens, use_bias=False, flatten=False)
         self.w_v = nn.Dense(1, use_bias=False, flatten=False)
@@ -79,6 +81,7 @@ class DotProductAttention(nn.Block):
 
     def __init__(self, dropout, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("DotProductAttention", dropout)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, queries, keys, values, valid_lens=None):
@@ -120,6 +123,7 @@ class MultiHeadAttention(nn.Block):
 
     def __init__(self, num_hiddens, num_heads, dropout, use_bias=False, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("MultiHeadAttention", dropout)
         shared.check_heads("MultiHeadAttention", num_hiddens, num_heads)
         self.num_heads = num_heads
         self.attention = DotProductAttention(dropout)
@@ -145,6 +149,7 @@ class PositionalEncoding(nn.Block):
 
     def __init__(self, num_hiddens, dropout, max_len=1000):
         super().__init__()
+        checks.dropout("PositionalEncoding", dropout)
         self.dropout = nn.Dropout(dropout)
         table = shared.positional_encoding_table(num_hiddens, max_len)
         self.P = np.array(table, dtype="float32")
@@ -174,6 +179,7 @@ class AddNorm(nn.Block):
 
     def __init__(self, dropout, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("AddNorm", dropout)
         self.dropout = nn.Dropout(dropout)
         self.ln = nn.LayerNorm()
 
@@ -189,6 +195,7 @@ class EncoderBlock(nn.Block):
     def __init__(self, num_hiddens, ffn_num_hiddens, num_heads, dropout, use_bias=False,
                  **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("EncoderBlock", dropout)
         self.attention = MultiHeadAttention(num_hiddens, num_heads, dropout, use_bias)
         self.addnorm1 = AddNorm(dropout)
         self.ffn = PositionWiseFFN(ffn_num_hiddens, num_hiddens)
@@ -207,6 +214,7 @@ class TransformerEncoder(Encoder):
     def __init__(self, vocab_size, num_hiddens, ffn_num_hiddens, num_heads, num_layers,
                  dropout, use_bias=False, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("TransformerEncoder", dropout)
         self.num_hiddens = num_hiddens
         self.embedding = nn.Embedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout)
@@ -216,6 +224,7 @@ class TransformerEncoder(Encoder):
                                        use_bias))
 
     def forward(self, X, valid_lens, *args):
+        checks.token_ids("TransformerEncoder", "X", X, self.embedding.weight.shape[0])
         X = self.pos_encoding(self.embedding(X) * math.sqrt(self.num_hiddens))
         self.attention_weights = [None] * len(self.blks)
         for i, blk in enumerate(self.blks):

@@ -7,7 +7,7 @@ import sys
 from mxnet import autograd, gluon, init, np, npx
 from mxnet.gluon import nn, rnn
 
-from ..common import machine_translation, seq2seq
+from ..common import checks, machine_translation, seq2seq
 from . import aliases
 from .recurrent_neural_networks import grad_clipping
 
@@ -87,10 +87,12 @@ class Seq2SeqEncoder(Encoder):
 
     def __init__(self, vocab_size, embed_size, num_hiddens, num_layers, dropout=0, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("Seq2SeqEncoder", dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.rnn = rnn.GRU(num_hiddens, num_layers, dropout=dropout)
 
     def forward(self, X, *args):
+        checks.token_ids("Seq2SeqEncoder", "X", X, self.embedding.weight.shape[0])
         X = self.embedding(X).swapaxes(0, 1)
         state = self.rnn.begin_state(batch_size=X.shape[1], ctx=X.ctx)
         return self.rnn(X, state)
@@ -132,7 +134,7 @@ class MaskedSoftmaxCELoss(gluon.loss.SoftmaxCELoss):
     def forward(self, pred, label, valid_len):
         seq2seq.check_masked_softmax_ce(pred, label, valid_len)
         # asnumpy waits only for the ops writing the labels (none, for a batch of data)
-        seq2seq.check_label_ids(label.asnumpy(), pred.shape[-1])
+        checks.token_ids("MaskedSoftmaxCELoss", "label", label, pred.shape[-1])
         # SoftmaxCELoss's own computation (sparse labels, logits), with the masked steps'
         # losses replaced, not multiplied by 0 (which keeps NaN and infinities)
         unweighted = -npx.pick(npx.log_softmax(pred, axis=self._axis), label, axis=self._axis)

@@ -79,6 +79,7 @@ class RNNModelScratch:
         self.init_state, self.forward_fn = init_state, forward_fn
 
     def __call__(self, X, state):
+        checks.token_ids("RNNModelScratch", "X", X, self.vocab_size)
         X = npx.one_hot(X.T, self.vocab_size)
         return self.forward_fn(X, state, self.params)
 
@@ -194,6 +195,7 @@ class RNNModel(gluon.Block):
         self.dense = gluon.nn.Dense(vocab_size)
 
     def forward(self, inputs, state):
+        checks.token_ids("RNNModel", "inputs", inputs, self.vocab_size)
         X = npx.one_hot(inputs.T, self.vocab_size)
         Y, state = self.rnn(X, state)
         return self.dense(Y.reshape(-1, Y.shape[-1])), state

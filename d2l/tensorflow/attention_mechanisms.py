@@ -18,6 +18,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from ..common import attention as shared
+from ..common import checks
 from .modern_rnns import Decoder, Encoder
 
 __all__ = ["masked_softmax", "AdditiveAttention", "DotProductAttention", "AttentionDecoder",
@@ -63,6 +64,7 @@ class AdditiveAttention(_BuiltOnFirstCall, keras.layers.Layer):
 
     def __init__(self, key_size, query_size, num_hiddens, dropout, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("AdditiveAttention", dropout)
         self.W_k = keras.layers.Dense(num_hiddens, use_bias=False)
         self.W_q = keras.layers.Dense(num_hiddens, use_bias=False)
         self.w_v = keras.layers.Dense(1, use_bias=False)
@@ -85,6 +87,7 @@ class DotProductAttention(_BuiltOnFirstCall, keras.layers.Layer):
 
     def __init__(self, dropout, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("DotProductAttention", dropout)
         self.dropout = keras.layers.Dropout(dropout)
 
     def call(self, queries, keys, values, valid_lens, training=None):
@@ -129,6 +132,7 @@ class MultiHeadAttention(_BuiltOnFirstCall, keras.layers.Layer):
     def __init__(self, key_size, query_size, value_size, num_hiddens, num_heads, dropout,
                  bias=False, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("MultiHeadAttention", dropout)
         shared.check_heads("MultiHeadAttention", num_hiddens, num_heads)
         self.num_heads = num_heads
         self.attention = DotProductAttention(dropout)
@@ -154,6 +158,7 @@ class PositionalEncoding(_BuiltOnFirstCall, keras.layers.Layer):
 
     def __init__(self, num_hiddens, dropout, max_len=1000):
         super().__init__()
+        checks.dropout("PositionalEncoding", dropout)
         self.dropout = keras.layers.Dropout(dropout)
         self.P = shared.positional_encoding_table(num_hiddens, max_len)
 
@@ -183,6 +188,7 @@ class AddNorm(_BuiltOnFirstCall, keras.layers.Layer):
 
     def __init__(self, normalized_shape, dropout, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("AddNorm", dropout)
         self.dropout = keras.layers.Dropout(dropout)
         self.ln = keras.layers.LayerNormalization(normalized_shape, epsilon=1e-5)
 
@@ -198,6 +204,7 @@ class EncoderBlock(_BuiltOnFirstCall, keras.layers.Layer):
     def __init__(self, key_size, query_size, value_size, num_hiddens, norm_shape,
                  ffn_num_hiddens, num_heads, dropout, bias=False, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("EncoderBlock", dropout)
         self.attention = MultiHeadAttention(key_size, query_size, value_size, num_hiddens,
                                             num_heads, dropout, bias)
         self.addnorm1 = AddNorm(norm_shape, dropout)
@@ -218,6 +225,7 @@ class TransformerEncoder(Encoder):
     def __init__(self, vocab_size, key_size, query_size, value_size, num_hiddens, norm_shape,
                  ffn_num_hiddens, num_heads, num_layers, dropout, bias=False, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("TransformerEncoder", dropout)
         self.num_hiddens = num_hiddens
         self.embedding = keras.layers.Embedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout)
@@ -226,6 +234,8 @@ class TransformerEncoder(Encoder):
                      for _ in range(num_layers)]
 
     def call(self, X, valid_lens, training=None):
+        if tf.executing_eagerly():  # traced (train_seq2seq), the ids cannot be read
+            checks.token_ids("TransformerEncoder", "X", X, self.embedding.input_dim)
         X = self.embedding(X) * math.sqrt(self.num_hiddens)
         X = self.pos_encoding(X, training=training)
         self.attention_weights = [None] * len(self.blks)

@@ -7,7 +7,7 @@ import sys
 import tensorflow as tf
 from tensorflow import keras
 
-from ..common import machine_translation, seq2seq
+from ..common import checks, machine_translation, seq2seq
 from . import aliases
 from .recurrent_neural_networks import grad_clipping
 
@@ -101,12 +101,15 @@ class Seq2SeqEncoder(Encoder):
 
     def __init__(self, vocab_size, embed_size, num_hiddens, num_layers, dropout=0, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("Seq2SeqEncoder", dropout)
         self.embedding = keras.layers.Embedding(vocab_size, embed_size)
         self.rnn = keras.layers.RNN(keras.layers.StackedRNNCells(
             [keras.layers.GRUCell(num_hiddens, dropout=dropout) for _ in range(num_layers)]),
             return_sequences=True, return_state=True)
 
     def call(self, X, *args, **kwargs):
+        if tf.executing_eagerly():  # traced (train_seq2seq), the ids cannot be read
+            checks.token_ids("Seq2SeqEncoder", "X", X, self.embedding.input_dim)
         output, *state = self.rnn(self.embedding(X), **kwargs)
         return output, tf.nest.flatten(state)  # Keras 3 nests each cell's state in a list
 
@@ -142,7 +145,7 @@ class MaskedSoftmaxCELoss(keras.losses.Loss):
     def call(self, label, pred):
         seq2seq.check_masked_softmax_ce(pred, label, self.valid_len)
         if tf.executing_eagerly():  # traced (train_seq2seq), the framework's own check runs
-            seq2seq.check_label_ids(label.numpy(), pred.shape[-1])
+            checks.token_ids("MaskedSoftmaxCELoss", "label", label, pred.shape[-1])
         label = tf.cast(label, tf.int32)
         unweighted = keras.losses.sparse_categorical_crossentropy(label, pred,
                                                                   from_logits=True)

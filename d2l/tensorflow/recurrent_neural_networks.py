@@ -82,6 +82,7 @@ class RNNModelScratch:
         self.trainable_variables = get_params(vocab_size, num_hiddens)
 
     def __call__(self, X, state):
+        checks.token_ids("RNNModelScratch", "X", X, self.vocab_size)
         X = tf.one_hot(tf.cast(tf.transpose(X), tf.int32), self.vocab_size, dtype=tf.float32)
         return self.forward_fn(X, state, self.trainable_variables)
 
@@ -192,6 +193,7 @@ class RNNModel(keras.layers.Layer):
             if isinstance(self.rnn, keras.layers.Bidirectional) else (self.rnn,)
 
     def call(self, inputs, state):
+        checks.token_ids("RNNModel", "inputs", inputs, self.vocab_size)
         time_major = getattr(self._directions()[0], "time_major", False)
         inputs = tf.transpose(inputs) if time_major else inputs
         Y, *state = self.rnn(tf.one_hot(tf.cast(inputs, tf.int32), self.vocab_size),

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..common import attention as shared
+from ..common import checks
 from .modern_rnns import Decoder, Encoder
 
 __all__ = ["masked_softmax", "AdditiveAttention", "DotProductAttention", "AttentionDecoder",
@@ -50,6 +51,7 @@ class AdditiveAttention(nn.Module):
 
     def __init__(self, key_size, query_size, num_hiddens, dropout, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("AdditiveAttention", dropout)
         self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
         self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
         self.w_v = nn.Linear(num_hiddens, 1, bias=False)
@@ -71,6 +73,7 @@ class DotProductAttention(nn.Module):
 
     def __init__(self, dropout, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("DotProductAttention", dropout)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, queries, keys, values, valid_lens=None):
@@ -113,6 +116,7 @@ class MultiHeadAttention(nn.Module):
     def __init__(self, key_size, query_size, value_size, num_hiddens, num_heads, dropout,
                  bias=False, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("MultiHeadAttention", dropout)
         shared.check_heads("MultiHeadAttention", num_hiddens, num_heads)
         self.num_heads = num_heads
         self.attention = DotProductAttention(dropout)
@@ -138,6 +142,7 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, num_hiddens, dropout, max_len=1000):
         super().__init__()
+        checks.dropout("PositionalEncoding", dropout)
         self.dropout = nn.Dropout(dropout)
         table = shared.positional_encoding_table(num_hiddens, max_len)
         self.P = torch.tensor(table, dtype=torch.float32)
@@ -169,6 +174,7 @@ class AddNorm(nn.Module):
 
     def __init__(self, normalized_shape, dropout, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("AddNorm", dropout)
         self.dropout = nn.Dropout(dropout)
         self.ln = nn.LayerNorm(normalized_shape)
 
@@ -184,6 +190,7 @@ class EncoderBlock(nn.Module):
     def __init__(self, key_size, query_size, value_size, num_hiddens, norm_shape,
                  ffn_num_input, ffn_num_hiddens, num_heads, dropout, use_bias=False, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("EncoderBlock", dropout)
         self.attention = MultiHeadAttention(key_size, query_size, value_size, num_hiddens,
                                             num_heads, dropout, use_bias)
         self.addnorm1 = AddNorm(norm_shape, dropout)
@@ -204,6 +211,7 @@ class TransformerEncoder(Encoder):
                  ffn_num_input, ffn_num_hiddens, num_heads, num_layers, dropout,
                  use_bias=False, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("TransformerEncoder", dropout)
         self.num_hiddens = num_hiddens
         self.embedding = nn.Embedding(vocab_size, num_hiddens)
         self.pos_encoding = PositionalEncoding(num_hiddens, dropout)
@@ -214,6 +222,7 @@ class TransformerEncoder(Encoder):
                 ffn_num_hiddens, num_heads, dropout, use_bias))
 
     def forward(self, X, valid_lens, *args):
+        checks.token_ids("TransformerEncoder", "X", X, self.embedding.num_embeddings)
         X = self.pos_encoding(self.embedding(X) * math.sqrt(self.num_hiddens))
         self.attention_weights = [None] * len(self.blks)
         for i, blk in enumerate(self.blks):

@@ -7,7 +7,7 @@ import sys
 import torch
 from torch import nn
 
-from ..common import machine_translation, seq2seq
+from ..common import checks, machine_translation, seq2seq
 from . import aliases
 from .recurrent_neural_networks import grad_clipping
 
@@ -86,10 +86,12 @@ class Seq2SeqEncoder(Encoder):
 
     def __init__(self, vocab_size, embed_size, num_hiddens, num_layers, dropout=0, **kwargs):
         super().__init__(**kwargs)
+        checks.dropout("Seq2SeqEncoder", dropout)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, dropout=dropout)
 
     def forward(self, X, *args):
+        checks.token_ids("Seq2SeqEncoder", "X", X, self.embedding.num_embeddings)
         X = self.embedding(X).permute(1, 0, 2)
         return self.rnn(X)
 
@@ -117,7 +119,7 @@ class MaskedSoftmaxCELoss(nn.CrossEntropyLoss):
 
     def forward(self, pred, label, valid_len):
         seq2seq.check_masked_softmax_ce(pred, label, valid_len)
-        seq2seq.check_label_ids(label.detach().cpu().numpy(), pred.shape[-1])
+        checks.token_ids("MaskedSoftmaxCELoss", "label", label, pred.shape[-1])
         self.reduction = "none"
         unweighted = super().forward(pred.permute(0, 2, 1), label.long())
         return sequence_mask(unweighted, valid_len).mean(dim=1)

@@ -81,6 +81,7 @@ class RNNModelScratch:
         self.init_state, self.forward_fn = init_state, forward_fn
 
     def __call__(self, X, state):
+        checks.token_ids("RNNModelScratch", "X", X, self.vocab_size)
         X = F.one_hot(X.T.long(), self.vocab_size).type(torch.float32)
         return self.forward_fn(X, state, self.params)
 
@@ -197,6 +198,7 @@ class RNNModel(nn.Module):
         self.linear = nn.Linear(self.num_hiddens * self.num_directions, vocab_size)
 
     def forward(self, inputs, state):
+        checks.token_ids("RNNModel", "inputs", inputs, self.vocab_size)
         X = F.one_hot(inputs.T.long(), self.vocab_size).to(torch.float32)
         Y, state = self.rnn(X, state)
         return self.linear(Y.reshape(-1, Y.shape[-1])), state
