@@ -932,7 +932,9 @@ def _keras_decoders(d2l):
         def call(self, X, state, training=None):
             enc_outputs, hidden_state, enc_valid_lens = state
             outputs, self._attention_weights = [], []
-            for x in tf.unstack(self.embedding(X), axis=1):
+            # The book loops in Python over the time steps of a tensor, which does not trace:
+            # train_seq2seq then runs this decoder eagerly, as the book does.
+            for x in tf.transpose(self.embedding(X), perm=(1, 0, 2)):
                 query = tf.expand_dims(hidden_state[-1], axis=1)
                 context = self.attention(query, enc_outputs, enc_outputs, enc_valid_lens,
                                          training=training)

@@ -712,12 +712,18 @@ def book_decoder(b, sizes, dropout=0):
     embedding, a num_layers GRU over [embedding; last layer's state] and a dense layer to the
     vocabulary; init_state returns the encoder's state; forward/call returns (logits (batch,
     num_steps, vocab), state)."""
+    return book_decoder_class(b)(sizes.tgt_vocab, sizes.embed_size, sizes.num_hiddens,
+                                 sizes.num_layers, dropout)
+
+
+def book_decoder_class(b):
+    """The class of `book_decoder` in backend b: Seq2SeqDecoder(vocab_size, embed_size,
+    num_hiddens, num_layers, dropout=0)."""
     if b.name not in _DECODER_CLASSES:
         make = {"mxnet": _gluon_decoder, "torch": _torch_decoder,
                 "tensorflow": _keras_decoder}[b.name]
         _DECODER_CLASSES[b.name] = make(b.d2l)
-    return _DECODER_CLASSES[b.name](sizes.tgt_vocab, sizes.embed_size, sizes.num_hiddens,
-                                    sizes.num_layers, dropout)
+    return _DECODER_CLASSES[b.name]
 
 
 def _torch_decoder(d2l):
