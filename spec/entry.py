@@ -85,6 +85,9 @@ class Entry:
     safe_edges: Callable | None = None
     book_inputs: Callable | None = None
     book: bool = True
+    # At most this many drawn inputs per check (whole models built per draw are costly);
+    # None: the active hypothesis profile's number.
+    max_examples: int | None = None
 
     @property
     def checkable(self):
@@ -161,11 +164,23 @@ def _is_nested(value):
         isinstance(v, (int, float, np.number)) for v in value)
 
 
+def limited(entry):
+    """A decorator applying the entry's `max_examples` cap (if below the active profile's)
+    to a hypothesis test."""
+    from hypothesis import settings
+
+    cap = entry.max_examples
+    if cap is None or cap >= settings().max_examples:
+        return lambda test: test
+    return settings(max_examples=cap)
+
+
 def check_reference(entry, backend):
     """Assert that `backend` matches the entry's NumPy reference on hypothesis-drawn inputs
-    (the active hypothesis profile sets how many)."""
+    (the active hypothesis profile sets how many, at most `entry.max_examples`)."""
     from hypothesis import given
 
+    @limited(entry)
     @given(entry.inputs())
     def check(args):
         observed = call_on_copies(entry, backend, args)

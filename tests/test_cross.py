@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 
 from spec import ENTRIES
-from spec.entry import call_on_copies, max_error, outcome, within
+from spec.entry import call_on_copies, limited, max_error, outcome, within
 
 NUMERIC = [e for e in ENTRIES if e.reference is not None]
 PROBED = [e for e in ENTRIES if e.probe is not None]
@@ -23,6 +23,7 @@ def _assert_agree(entry, observations):
 
 @pytest.mark.parametrize("entry", NUMERIC, ids=[e.name for e in NUMERIC])
 def test_frameworks_agree_on_drawn_inputs(entry, all_backends):
+    @limited(entry)
     @given(entry.inputs())
     def check(args):
         _assert_agree(entry, {b.name: call_on_copies(entry, b, args) for b in all_backends})

@@ -29,6 +29,11 @@ DATA_HUB["time_machine"] = (
 DATA_HUB["fra-eng"] = (
     DATA_URL + "fra-eng.zip", "94646ad1522d915e7b0f9296181140edcf86a4f5")
 
+# --- 14.9 The Dataset for Pretraining BERT ---
+DATA_HUB["wikitext-2"] = (
+    "https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-v1.zip",
+    "3c914d17d80b1459be871a5039ac23e752a53cbe")
+
 
 def data_dir():
     """The default cache folder: `$D2L_DATA_DIR`, else `../data`."""

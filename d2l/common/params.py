@@ -12,6 +12,9 @@ layouts:
 * batchnorm: "gamma", "beta", "running_mean", "running_var", each (channels,).
 * embedding: "weight" (num_embeddings, dim); row i is the vector of id i.
 * layernorm: "gamma", "beta", each of the normalized shape (the trailing axes normalized).
+* positional: "weight" (1, max_len, num_hiddens), a learnable positional embedding held by
+  the layer that adds it (BERTEncoder's `pos_embedding`); that layer comes before its own
+  sublayers.
 * rnn, gru, lstm: one framework recurrent layer (all its stacked layers and both
   directions) is ONE canonical layer, in PyTorch's layout. G = 1 (rnn), 3 (gru), 4 (lstm)
   gates, H hidden units, D = 2 directions if bidirectional else 1. For each layer l in
@@ -41,7 +44,7 @@ import numpy as np
 
 NAMES = {"dense": ("weight", "bias"), "conv": ("weight", "bias"),
          "batchnorm": ("gamma", "beta", "running_mean", "running_var"),
-         "embedding": ("weight",), "layernorm": ("gamma", "beta")}
+         "embedding": ("weight",), "layernorm": ("gamma", "beta"), "positional": ("weight",)}
 
 # Gates stacked in the rows of a recurrent layer's weights, per kind.
 RECURRENT_GATES = {"rnn": 1, "gru": 3, "lstm": 4}

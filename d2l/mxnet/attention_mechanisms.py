@@ -42,13 +42,16 @@ def masked_softmax(X, valid_lens):
     # The number of kept keys of each row of the (rows, n_k) view of X.
     n_k = X.shape[-1]
     kept = kept_steps(np.broadcast_to(lens, X.shape[:-1]).reshape(-1), n_k)
+    rows = X.reshape(-1, n_k)
     # Masked logits are replaced, never computed with, so NaN or infinite ones cannot leak
-    # (np.where over the scores is several times slower in mxnet.np): first by 0 (all of a
-    # row without valid keys, which thus comes out uniform), then by -inf in the other rows.
-    zeroed = npx.sequence_mask(X.reshape(-1, n_k), kept, use_sequence_length=True, value=0,
-                               axis=1)
-    scores = npx.sequence_mask(zeroed, kept + (kept == 0) * n_k, use_sequence_length=True,
-                               value=-math.inf, axis=1)
+    # (np.where over the scores, and softmax's own length argument, are several times slower
+    # in mxnet.np than one sequence_mask). Rows without valid keys (rare: one check of the
+    # lengths finds them) are zeroed first, and so come out uniform.
+    empty = kept == 0
+    if empty.any():
+        rows = npx.sequence_mask(rows, kept, use_sequence_length=True, value=0, axis=1)
+        kept = kept + empty * n_k
+    scores = npx.sequence_mask(rows, kept, use_sequence_length=True, value=-math.inf, axis=1)
     return npx.softmax(scores).reshape(X.shape)
 
 

@@ -10,7 +10,7 @@ use the canonical (PyTorch) gate orders and formulas; only the names differ:
 import sys
 
 from mxnet import np
-from mxnet.gluon import nn, rnn
+from mxnet.gluon import Parameter, nn, rnn
 from mxnet.gluon.parameter import DeferredInitializationError
 
 from ..common import params as canonical
@@ -30,8 +30,16 @@ def _blocks(block):
         yield from _blocks(child)
 
 
+def _kinds(block):
+    """The canonical kinds of a block: a learnable positional embedding it holds itself
+    (`pos_embedding`), then its own layer kind."""
+    if isinstance(getattr(block, "pos_embedding", None), Parameter):
+        yield "positional"
+    yield from (kind for cls, kind in _KINDS if isinstance(block, cls))
+
+
 def layers(net):
-    return [(kind, b) for b in _blocks(net) for cls, kind in _KINDS if isinstance(b, cls)]
+    return [(kind, b) for b in _blocks(net) for kind in _kinds(b)]
 
 
 def names(kind, layer):
@@ -40,11 +48,15 @@ def names(kind, layer):
             raise ValueError("export_params/import_params: LSTM layers with projection_size "
                              "have no canonical layout")
         return canonical.recurrent_names(layer._num_layers, layer._dir == 2)
+    if kind == "positional":
+        return ["weight"]
     return [n for n in canonical.NAMES[kind] if getattr(layer, n, None) is not None]
 
 
 def _param(kind, layer, name):
     """The Gluon Parameter holding canonical array `name`."""
+    if kind == "positional":
+        return layer.pos_embedding
     if kind not in canonical.RECURRENT_GATES:
         return getattr(layer, name)
     field, index, reverse = canonical.parse_recurrent_name(name)

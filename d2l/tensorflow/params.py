@@ -67,6 +67,8 @@ def layers(net):
                                  "(net.build(input_shape) or one forward pass): the dense "
                                  "layer after Flatten needs the feature-map shape")
             flat_shape = tuple(shape[1:]) if len(shape) == 4 else None
+        if _holds_positional(layer):
+            found.append(("positional", layer))
         kind = _kind(layer)
         if kind is not None:
             found.append((kind, layer))
@@ -75,6 +77,13 @@ def layers(net):
             if kind in ("dense", "conv"):
                 flat_shape = None
     return found
+
+
+def _holds_positional(layer):
+    """Whether `layer` holds a learnable positional embedding (`pos_embedding`, a variable
+    made when the layer is constructed)."""
+    return getattr(getattr(layer, "pos_embedding", None), "shape", None) is not None and \
+        not isinstance(layer.pos_embedding, np.ndarray)
 
 
 def _flatten_input_shape(flatten):
@@ -152,6 +161,8 @@ def _reorder_gates(kind, value):
 
 
 def names(kind, layer):
+    if kind == "positional":
+        return ["weight"]
     if kind in canonical.RECURRENT_GATES:
         cells = _cells(_directions(layer)[0])
         return canonical.recurrent_names(len(cells), len(_directions(layer)) == 2,
@@ -202,6 +213,8 @@ def _from_keras(kind, layer, name, value):
 
 def shape(kind, layer, name):
     """The canonical shape of an array; None for what an unbuilt layer does not know."""
+    if kind == "positional":
+        return tuple(layer.pos_embedding.shape)
     if layer.built:
         return get(kind, layer, name).shape
     if kind == "dense":
@@ -233,7 +246,7 @@ def _axes(layer):
 
 def build(kind, layer, arrays):
     """Build a layer that has not seen an input yet, from the canonical shapes."""
-    if layer.built:
+    if layer.built or kind == "positional":
         return
     if kind == "dense":
         layer.build((None, arrays["weight"].shape[0]))
@@ -265,6 +278,8 @@ def _build_layernorm(layer, arrays):
 
 
 def get(kind, layer, name):
+    if kind == "positional":
+        return np.asarray(layer.pos_embedding)
     if not layer.built:
         return None
     if kind in canonical.RECURRENT_GATES:
@@ -282,7 +297,8 @@ def set(kind, layer, arrays):  # noqa: A001  (the adapter's verb)
             value = value.transpose(2, 3, 1, 0)
         elif kind == "dense" and name == "weight":
             value = _rows_to_keras(layer, value)
-        field = "embeddings" if kind == "embedding" else _FIELDS.get(name, name)
+        field = {"embedding": "embeddings", "positional": "pos_embedding"}.get(
+            kind, _FIELDS.get(name, name))
         getattr(layer, field).assign(value)
 
 

@@ -39,9 +39,16 @@ def masked_softmax(X, valid_lens):
     if X.dim() == 3 and lens.dim() == 1:
         lens = lens[:, None]
     lens = lens[..., None]
-    valid = torch.arange(X.shape[-1], device=X.device, dtype=X.dtype) < lens
+    # Small masks broadcast over X: masked keys get -inf, and every key of a row without
+    # kept keys gets 0 (a uniform row); one pass over X builds the scores.
+    masked = ~(torch.arange(X.shape[-1], device=X.device, dtype=X.dtype) < lens)
     fill = torch.where(lens > 0, -math.inf, 0.0).to(X.dtype)
-    return F.softmax(torch.where(valid, X, fill), dim=-1)
+    scores = torch.where(masked, fill, X)
+    if torch.is_grad_enabled() and scores.requires_grad:
+        return F.softmax(scores, dim=-1)
+    # Without autograd the softmax overwrites the scores (our own temporary): one tensor of
+    # X's size is allocated per call instead of two.
+    return torch.softmax(scores, dim=-1, out=scores)
 
 
 class AdditiveAttention(nn.Module):

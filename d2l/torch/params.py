@@ -21,8 +21,20 @@ _KINDS = ((nn.Linear, "dense"), (nn.Conv2d, "conv"), (nn.BatchNorm1d, "batchnorm
 _FIELDS = {"gamma": "weight", "beta": "bias"}  # canonical (batch/layer) norm name -> torch
 
 
+def _kinds(module):
+    """The canonical kinds of a module: a learnable positional embedding it holds itself
+    (`pos_embedding`), then its own layer kind."""
+    if isinstance(getattr(module, "pos_embedding", None), nn.Parameter):
+        yield "positional"
+    yield from (kind for cls, kind in _KINDS if isinstance(module, cls))
+
+
+def _field(kind, name):
+    return "pos_embedding" if kind == "positional" else _FIELDS.get(name, name)
+
+
 def layers(net):
-    return [(kind, m) for m in net.modules() for cls, kind in _KINDS if isinstance(m, cls)]
+    return [(kind, m) for m in net.modules() for kind in _kinds(m)]
 
 
 def names(kind, layer):
@@ -31,11 +43,11 @@ def names(kind, layer):
             raise ValueError("export_params/import_params: LSTM layers with proj_size > 0 have "
                              "no canonical layout")
         return canonical.recurrent_names(layer.num_layers, layer.bidirectional, layer.bias)
-    return [n for n in canonical.NAMES[kind] if getattr(layer, _FIELDS.get(n, n)) is not None]
+    return [n for n in canonical.NAMES[kind] if getattr(layer, _field(kind, n)) is not None]
 
 
 def shape(kind, layer, name):
-    dims = tuple(getattr(layer, _FIELDS.get(name, name)).shape)
+    dims = tuple(getattr(layer, _field(kind, name)).shape)
     return dims[::-1] if kind == "dense" and name == "weight" else dims
 
 
@@ -44,7 +56,7 @@ def build(kind, layer, arrays):
 
 
 def get(kind, layer, name):
-    value = getattr(layer, _FIELDS.get(name, name)).detach().cpu().numpy()
+    value = getattr(layer, _field(kind, name)).detach().cpu().numpy()
     return value.T if kind == "dense" and name == "weight" else value
 
 
@@ -53,7 +65,7 @@ def set(kind, layer, arrays):  # noqa: A001  (the adapter's verb)
         for name, value in arrays.items():
             if kind == "dense" and name == "weight":
                 value = value.T
-            target = getattr(layer, _FIELDS.get(name, name))
+            target = getattr(layer, _field(kind, name))
             target.copy_(torch.from_numpy(np.ascontiguousarray(value)))
 
 

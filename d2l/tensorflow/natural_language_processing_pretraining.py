@@ -1,0 +1,198 @@
+"""Chapter 14, Natural Language Processing: Pretraining, for TensorFlow (tf.keras: Keras 3 or
+tf-keras)."""
+
+import tensorflow as tf
+from tensorflow import keras
+
+from ..common import bert_data, checks
+from ..common.data_hub import download_extract
+from .attention_mechanisms import EncoderBlock, _BuiltOnFirstCall
+
+__all__ = []
+
+# --- 14.8-14.10 BERT ---
+# Upstream has no TensorFlow BERT; the classes take PyTorch's signatures, with chapter 10's
+# TensorFlow conventions: the size arguments (ffn_num_input, key/query/value sizes, the
+# *_in_features) are accepted but unused (Dense layers infer their input sizes), norm_shape
+# lists the normalised AXES ([2] for (batch, steps, hiddens)), calls take `training=None`.
+# Layouts: token ids and segments (batch, steps) int32, valid lengths (batch,), prediction
+# positions (batch, num_preds); hidden states (batch, steps, num_hiddens). The data pipeline
+# is written once in d2l.common.bert_data.
+
+get_tokens_and_segments = bert_data.get_tokens_and_segments
+_read_wiki = bert_data._read_wiki
+_get_next_sentence = bert_data._get_next_sentence
+_get_nsp_data_from_paragraph = bert_data._get_nsp_data_from_paragraph
+_replace_mlm_tokens = bert_data._replace_mlm_tokens
+_get_mlm_data_from_tokens = bert_data._get_mlm_data_from_tokens
+
+
+class BERTEncoder(_BuiltOnFirstCall, keras.layers.Layer):
+    """Token + segment (2 types) + learnable positional embeddings (`pos_embedding`, a
+    (1, max_len, num_hiddens) weight drawn from N(0, 1)), then `num_layers` Transformer
+    encoder blocks with biased attention projections (`blks`). call(tokens, segments,
+    valid_lens) -> (batch, steps, num_hiddens)."""
+
+    def __init__(self, vocab_size, num_hiddens, norm_shape, ffn_num_input, ffn_num_hiddens,
+                 num_heads, num_layers, dropout, max_len=1000, key_size=768, query_size=768,
+                 value_size=768, **kwargs):
+        super().__init__(**kwargs)
+        checks.positive_int("BERTEncoder", "max_len", max_len)
+        self.token_embedding = keras.layers.Embedding(vocab_size, num_hiddens)
+        self.segment_embedding = keras.layers.Embedding(2, num_hiddens)
+        self.blks = [EncoderBlock(key_size, query_size, value_size, num_hiddens, norm_shape,
+                                  ffn_num_hiddens, num_heads, dropout, True)
+                     for _ in range(num_layers)]
+        self.pos_embedding = self.add_weight(
+            name="pos_embedding", shape=(1, max_len, num_hiddens),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0))
+
+    def call(self, tokens, segments, valid_lens, training=None):
+        if tf.executing_eagerly():  # traced, the ids cannot be read
+            bert_data.check_bert_inputs("BERTEncoder", tokens, segments,
+                                        self.token_embedding.input_dim,
+                                        self.pos_embedding.shape[1])
+        X = self.token_embedding(tokens) + self.segment_embedding(segments)
+        X = X + self.pos_embedding[:, :tf.shape(X)[1], :]
+        for blk in self.blks:
+            X = blk(X, valid_lens, training=training)
+        return X
+
+
+class MaskLM(_BuiltOnFirstCall, keras.layers.Layer):
+    """Masked-language-model head: the hidden vectors at `pred_positions` (batch, num_preds)
+    of X (batch, steps, h) through `mlp` (dense num_hiddens + ReLU, LayerNorm (epsilon
+    1e-5), dense vocab_size) -> (batch, num_preds, vocab_size)."""
+
+    def __init__(self, vocab_size, num_hiddens, num_inputs=768, **kwargs):
+        super().__init__(**kwargs)
+        self.mlp = keras.Sequential([keras.layers.Dense(num_hiddens, activation="relu"),
+                                     keras.layers.LayerNormalization(epsilon=1e-5),
+                                     keras.layers.Dense(vocab_size)])
+
+    def call(self, X, pred_positions):
+        if tf.executing_eagerly():
+            bert_data.check_positions("MaskLM", pred_positions, X.shape)
+        return self.mlp(tf.gather(X, tf.cast(pred_positions, tf.int32), batch_dims=1))
+
+
+class NextSentencePred(_BuiltOnFirstCall, keras.layers.Layer):
+    """Next-sentence-prediction head: one dense layer, (batch, h) -> (batch, 2)."""
+
+    def __init__(self, num_inputs=768, **kwargs):
+        super().__init__(**kwargs)
+        self.output_layer = keras.layers.Dense(2)
+
+    def call(self, X):
+        return self.output_layer(X)
+
+    @property
+    def output(self):
+        """The dense layer (the book's attribute name; Keras reserves `output`)."""
+        return self.output_layer
+
+
+class BERTModel(keras.Model):
+    """BERTEncoder (`encoder`), then the MLM head (`mlm`) on the prediction positions and the
+    NSP head (`nsp`) on `hidden` (dense num_hiddens + tanh) of the '<cls>' vector.
+    call(tokens, segments, valid_lens=None, pred_positions=None) -> (encoded_X (batch,
+    steps, num_hiddens), mlm_Y_hat (batch, num_preds, vocab_size) or None, nsp_Y_hat
+    (batch, 2))."""
+
+    def __init__(self, vocab_size, num_hiddens, norm_shape, ffn_num_input, ffn_num_hiddens,
+                 num_heads, num_layers, dropout, max_len=1000, key_size=768, query_size=768,
+                 value_size=768, hid_in_features=768, mlm_in_features=768,
+                 nsp_in_features=768):
+        super().__init__()
+        self.encoder = BERTEncoder(vocab_size, num_hiddens, norm_shape, ffn_num_input,
+                                   ffn_num_hiddens, num_heads, num_layers, dropout,
+                                   max_len=max_len, key_size=key_size, query_size=query_size,
+                                   value_size=value_size)
+        self.hidden = keras.layers.Dense(num_hiddens, activation="tanh")
+        self.mlm = MaskLM(vocab_size, num_hiddens, mlm_in_features)
+        self.nsp = NextSentencePred(nsp_in_features)
+
+    def build(self, *shapes, **named_shapes):
+        """The sublayers build themselves on their first call."""
+
+    def call(self, tokens, segments, valid_lens=None, pred_positions=None, training=None):
+        encoded_X = self.encoder(tokens, segments, valid_lens, training=training)
+        mlm_Y_hat = None if pred_positions is None else self.mlm(encoded_X, pred_positions)
+        nsp_Y_hat = self.nsp(self.hidden(encoded_X[:, 0, :]))
+        return encoded_X, mlm_Y_hat, nsp_Y_hat
+
+
+_DTYPES = (tf.int32, tf.int32, tf.float32, tf.int32, tf.float32, tf.int32, tf.int32)
+
+
+def _pad_bert_inputs(examples, max_len, vocab):
+    """Seven lists, one tensor per example: token ids (max_len,) padded with '<pad>',
+    segments (max_len,), valid length (float32 scalar), prediction positions (P,), MLM
+    weights (P,) float32 (0 for padding), MLM labels (P,), NSP label; integers int32, P =
+    round(0.15 * max_len)."""
+    arrays = bert_data.pad_bert_arrays(examples, max_len, vocab)
+    return [tf.unstack(tf.cast(a, dtype), num=len(a)) if len(a) else []
+            for a, dtype in zip(arrays, _DTYPES)]
+
+
+class _WikiTextDataset:
+    """BERT pretraining examples of `paragraphs` (lists of sentence strings) padded to
+    `max_len`; `vocab` is built here. dataset[i] is the 7-tuple (token ids, segments, valid
+    length, prediction positions, MLM weights, MLM labels, NSP label) of `_pad_bert_inputs`
+    (NumPy; a list of indices gives the stacked batch); `arrays` holds the seven (n, ...)
+    arrays."""
+
+    def __init__(self, paragraphs, max_len):
+        examples = bert_data.WikiTextExamples(paragraphs, max_len)
+        self.vocab = examples.vocab
+        self.arrays = tuple(a.astype(dtype.as_numpy_dtype)
+                            for a, dtype in zip(examples.arrays, _DTYPES))
+
+    def __getitem__(self, idx):
+        return tuple(a[idx] for a in self.arrays)
+
+    def __len__(self):
+        return len(self.arrays[0])
+
+
+def load_data_wiki(batch_size, max_len):
+    """(train_iter, vocab) for BERT pretraining on WikiText-2: a tf.data.Dataset of shuffled
+    minibatches (reshuffled every pass) of the 7-tuples of `_WikiTextDataset`."""
+    checks.positive_int("load_data_wiki", "batch_size", batch_size)
+    data_dir = download_extract("wikitext-2", "wikitext-2")
+    train_set = _WikiTextDataset(_read_wiki(data_dir), max_len)
+    train_iter = tf.data.Dataset.from_tensor_slices(train_set.arrays).shuffle(
+        len(train_set)).batch(batch_size)
+    return train_iter, train_set.vocab
+
+
+def _per_example_loss(loss, y, y_hat):
+    """Per-example losses: a Keras SparseCategoricalCrossentropy (reduced) is applied
+    unreduced with its from_logits setting; any other `loss(y, y_hat)` must give them."""
+    if isinstance(loss, keras.losses.SparseCategoricalCrossentropy):
+        return keras.losses.sparse_categorical_crossentropy(
+            y, y_hat, from_logits=loss.get_config()["from_logits"])
+    return loss(y, y_hat)
+
+
+def _get_batch_loss_bert(net, loss, vocab_size, tokens_X, segments_X, valid_lens_x,
+                         pred_positions_X, mlm_weights_X, mlm_Y, nsp_y):
+    """(MLM loss, NSP loss, their sum) of `net` on one minibatch, 0-d tensors: the MLM loss
+    is the mean cross-entropy over the real prediction positions (weight 1; padding has
+    weight 0), Σ(loss · weight) / (Σ weight + 1e-8); the NSP loss the batch mean. `loss` is
+    keras.losses.SparseCategoricalCrossentropy(from_logits=True) (or a callable (y, y_hat)
+    giving per-example losses). Call it inside a GradientTape to train."""
+    _, mlm_Y_hat, nsp_Y_hat = net(tokens_X, segments_X, tf.reshape(valid_lens_x, [-1]),
+                                  pred_positions_X, training=True)
+    mlm_l = _per_example_loss(loss, tf.reshape(mlm_Y, [-1]),
+                              tf.reshape(mlm_Y_hat, (-1, vocab_size)))
+    weights = tf.cast(tf.reshape(mlm_weights_X, [-1]), mlm_l.dtype)
+    mlm_l = tf.reduce_sum(mlm_l * weights) / (tf.reduce_sum(weights) + 1e-8)
+    nsp_l = tf.reduce_mean(_per_example_loss(loss, tf.cast(nsp_y, tf.int32), nsp_Y_hat))
+    return mlm_l, nsp_l, mlm_l + nsp_l
+
+
+__all__ += ["get_tokens_and_segments", "BERTEncoder", "MaskLM", "NextSentencePred",
+            "BERTModel", "_read_wiki", "_get_next_sentence", "_get_nsp_data_from_paragraph",
+            "_replace_mlm_tokens", "_get_mlm_data_from_tokens", "_pad_bert_inputs",
+            "_WikiTextDataset", "load_data_wiki", "_get_batch_loss_bert"]
