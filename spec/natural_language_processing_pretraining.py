@@ -652,10 +652,10 @@ def book_loss(b):
     return b.fw.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
-def batch_loss(b, net, batch):
+def batch_loss(b, net, batch, vocab_size=LOSS_BERT["vocab_size"]):
     """[mlm, nsp, total] of `_get_batch_loss_bert` on one batch (MXNet: one shard)."""
     tensors = _batch_tensors(b, batch)
-    V = LOSS_BERT["vocab_size"]
+    V = vocab_size
     if b.name == "mxnet":
         out = b.d2l._get_batch_loss_bert(net, book_loss(b), V, *([t] for t in tensors))
         return [o[0] for o in out]
@@ -680,7 +680,7 @@ def _loss_expect():
 TRAIN_STEPS, TRAIN_LR = 6, 0.2
 
 
-def train_steps(b, net, batches, lr, steps):
+def train_steps(b, net, batches, lr, steps, vocab_size=LOSS_BERT["vocab_size"]):
     """Plain SGD on the total loss of `_get_batch_loss_bert`, cycling through `batches`;
     returns [[mlm, nsp] per step]."""
     fw, history = b.fw, []
@@ -692,20 +692,20 @@ def train_steps(b, net, batches, lr, steps):
         batch = batches[step % len(batches)]
         if b.name == "torch":
             optimizer.zero_grad()
-            mlm, nsp, total = batch_loss(b, net, batch)
+            mlm, nsp, total = batch_loss(b, net, batch, vocab_size)
             total.backward()
             optimizer.step()
         elif b.name == "mxnet":
             with fw.autograd.record():
-                mlm, nsp, total = batch_loss(b, net, batch)
+                mlm, nsp, total = batch_loss(b, net, batch, vocab_size)
             total.backward()
             trainer.step(1)
         else:
             with fw.GradientTape() as tape:
-                mlm, nsp, total = batch_loss(b, net, batch)
+                mlm, nsp, total = batch_loss(b, net, batch, vocab_size)
             variables = net.trainable_variables
             for v, g in zip(variables, tape.gradient(total, variables)):
-                v.assign_sub(lr * g)
+                v.assign_sub(lr * fw.convert_to_tensor(g))  # embeddings: IndexedSlices
         history.append([float(b.numpy(mlm)), float(b.numpy(nsp))])
     return history
 

@@ -61,13 +61,14 @@ class BERTEncoder(_BuiltOnFirstCall, keras.layers.Layer):
 
 class MaskLM(_BuiltOnFirstCall, keras.layers.Layer):
     """Masked-language-model head: the hidden vectors at `pred_positions` (batch, num_preds)
-    of X (batch, steps, h) through `mlp` (dense num_hiddens + ReLU, LayerNorm (epsilon
-    1e-5), dense vocab_size) -> (batch, num_preds, vocab_size)."""
+    of X (batch, steps, h) through `mlp` (dense num_hiddens + ReLU, LayerNorm over axis 2 of
+    the (batch, num_preds, num_hiddens) gathered vectors (epsilon 1e-5), dense vocab_size)
+    -> (batch, num_preds, vocab_size)."""
 
     def __init__(self, vocab_size, num_hiddens, num_inputs=768, **kwargs):
         super().__init__(**kwargs)
         self.mlp = keras.Sequential([keras.layers.Dense(num_hiddens, activation="relu"),
-                                     keras.layers.LayerNormalization(epsilon=1e-5),
+                                     keras.layers.LayerNormalization(axis=2, epsilon=1e-5),
                                      keras.layers.Dense(vocab_size)])
 
     def call(self, X, pred_positions):
