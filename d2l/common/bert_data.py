@@ -146,18 +146,30 @@ def pad_bert_arrays(examples, max_len, vocab):
     padding), MLM labels (n, P) padded with 0, NSP labels (n,) bool; P = round(0.15 *
     max_len). Integer arrays are int64."""
     check_max_len("_pad_bert_inputs", max_len)
-    num_preds = round(max_len * 0.15)
-    n = len(examples)
     token_ids, pred_positions, labels, segments, is_next = (
-        list(column) for column in zip(*examples)) if n else ([],) * 5
+        [list(column) for column in zip(*examples)] if examples else ([],) * 5)
+    return _pad_arrays(token_ids, pred_positions, labels, segments, is_next, max_len,
+                       vocab["<pad>"])
+
+
+def _pad_arrays(token_ids, pred_positions, labels, segments, is_next, max_len, pad_id):
+    """`pad_bert_arrays` of the columns; `segments` holds segment lists or, per example,
+    the position where segment 1 starts."""
+    num_preds, n = round(max_len * 0.15), len(token_ids)
     lens = np.fromiter(map(len, token_ids), np.int64, n)
     num_real = np.fromiter(map(len, pred_positions), np.int64, n)
     if n and (lens.max() > max_len or num_real.max() > num_preds):
         raise ValueError(f"_pad_bert_inputs: max_len={max_len} is too small for an example of "
                          f"{lens.max()} tokens and {num_real.max()} predictions (at most "
                          f"{num_preds} = round(0.15 * max_len))")
-    return (_rows(token_ids, lens, max_len, vocab["<pad>"]), _rows(segments, lens, max_len, 0),
-            lens.astype(np.float32), _rows(pred_positions, num_real, num_preds, 0),
+    if n and isinstance(segments[0], int):
+        steps = np.arange(max_len)
+        first = np.asarray(segments, np.int64)[:, None]
+        segment_rows = ((steps >= first) & (steps < lens[:, None])).astype(np.int64)
+    else:
+        segment_rows = _rows(segments, lens, max_len, 0)
+    return (_rows(token_ids, lens, max_len, pad_id), segment_rows, lens.astype(np.float32),
+            _rows(pred_positions, num_real, num_preds, 0),
             (np.arange(num_preds) < num_real[:, None]).astype(np.float32),
             _rows(labels, num_real, num_preds, 0), np.array(is_next, dtype=bool).reshape(n))
 
@@ -169,6 +181,110 @@ def _rows(sequences, lengths, width, fill):
     flat = np.fromiter(itertools.chain.from_iterable(sequences), np.int64, int(lengths.sum()))
     out[np.arange(width) < lengths[:, None]] = flat
     return out
+
+
+# --- the dataset's fast path: the same draws from `random`, fewer Python calls per draw --
+
+def _below(getrandbits, n):
+    """An int in [0, n) drawn as CPython's Random._randbelow does (getrandbits of n's bit
+    length, redrawn while >= n)."""
+    if n <= 0:
+        raise IndexError("Cannot choose from an empty sequence")
+    k = n.bit_length()
+    r = getrandbits(k)
+    while r >= n:
+        r = getrandbits(k)
+    return r
+
+
+_BITS = [n.bit_length() for n in range(1025)]
+
+
+def _shuffle(x, getrandbits):
+    """random.shuffle(x) (Fisher-Yates from the end) with its draws inlined."""
+    bits = _BITS if len(x) < len(_BITS) else [n.bit_length() for n in range(len(x) + 1)]
+    for i in range(len(x) - 1, 0, -1):
+        n = i + 1
+        j = getrandbits(bits[n])
+        while j >= n:
+            j = getrandbits(bits[n])
+        x[i], x[j] = x[j], x[i]
+
+
+def _inlined_draws_match():
+    """Whether `_below` / `_shuffle` reproduce this Python's random.choice, randint and
+    shuffle exactly (same values, same generator state after); checked once at import on a
+    private generator, else the dataset calls `random` itself."""
+    ours, theirs = random.Random(2024), random.Random(2024)
+    x, y = list(range(40)), list(range(40))
+    theirs.shuffle(x)
+    _shuffle(y, ours.getrandbits)
+    picks = [theirs.choice(range(n)) for n in range(1, 30)] + [
+        theirs.randint(0, n) for n in range(30)]
+    mine = [_below(ours.getrandbits, n) for n in range(1, 30)] + [
+        _below(ours.getrandbits, n + 1) for n in range(30)]
+    return x == y and picks == mine and ours.getstate() == theirs.getstate()
+
+
+_INLINED = _inlined_draws_match()
+
+
+def _draws():
+    """(below(n), shuffle(x)) drawing from the global `random` as the book's calls do."""
+    if _INLINED:
+        getrandbits = random.getrandbits
+        return (lambda n: _below(getrandbits, n)), (lambda x: _shuffle(x, getrandbits))
+    return random.randrange, random.shuffle
+
+
+def _nsp_pairs(paragraphs, max_len, below):
+    """(first sentence index, second sentence index, is_next) of every kept pair, over the
+    flat list of sentences, with the draws of `_get_nsp_data_from_paragraph`."""
+    rand, pairs, start, num_paragraphs = random.random, [], 0, len(paragraphs)
+    starts = list(itertools.accumulate(map(len, paragraphs), initial=0))
+    for paragraph in paragraphs:
+        for i in range(len(paragraph) - 1):
+            a = paragraph[i]
+            if rand() < 0.5:
+                b_index, b, is_next = start + i + 1, paragraph[i + 1], True
+            else:
+                p = below(num_paragraphs)
+                j = below(len(paragraphs[p]))
+                b_index, b, is_next = starts[p] + j, paragraphs[p][j], False
+            if len(a) + len(b) + 3 <= max_len:
+                pairs.append((start + i, b_index, is_next))
+        start += len(paragraph)
+    return pairs
+
+
+def _mlm_examples(pairs, sentence_ids, vocab, below, shuffle):
+    """Token id lists, sorted prediction positions, label ids and segment splits of every
+    pair, with the draws of `_get_mlm_data_from_tokens`."""
+    cls, sep, mask = vocab["<cls>"], vocab["<sep>"], vocab["<mask>"]
+    rand, vocab_size = random.random, len(vocab)
+    # sentences holding '<cls>' or '<sep>' themselves (their positions are no candidates)
+    special = {i for i, ids in enumerate(sentence_ids) if cls in ids or sep in ids}
+    tokens_out, positions_out, labels_out, firsts = [], [], [], []
+    for a_index, b_index, _ in pairs:
+        a, b = sentence_ids[a_index], sentence_ids[b_index]
+        tokens = [cls, *a, sep, *b, sep]
+        if a_index in special or b_index in special:
+            candidates = [i for i, t in enumerate(tokens) if t != cls and t != sep]
+        else:
+            candidates = [*range(1, len(a) + 1), *range(len(a) + 2, len(tokens) - 1)]
+        shuffle(candidates)
+        chosen = sorted(candidates[:max(1, round(len(tokens) * 0.15))])
+        labels = [tokens[i] for i in chosen]
+        for i in candidates[:len(chosen)]:  # draws in shuffled order
+            if rand() < 0.8:
+                tokens[i] = mask
+            elif rand() >= 0.5:
+                tokens[i] = below(vocab_size)  # a random word: its id
+        tokens_out.append(tokens)
+        positions_out.append(chosen)
+        labels_out.append(labels)
+        firsts.append(len(a) + 2)
+    return tokens_out, positions_out, labels_out, firsts
 
 
 class WikiTextExamples:
@@ -185,16 +301,16 @@ class WikiTextExamples:
         paragraphs = [tokenize(paragraph, token="word") for paragraph in paragraphs]
         sentences = [sentence for paragraph in paragraphs for sentence in paragraph]
         self.vocab = Vocab(sentences, min_freq=5, reserved_tokens=RESERVED_TOKENS)
-        examples = []
-        for paragraph in paragraphs:
-            examples.extend(_get_nsp_data_from_paragraph(paragraph, paragraphs, self.vocab,
-                                                         max_len))
-        if not examples:
+        below, shuffle = _draws()
+        pairs = _nsp_pairs(paragraphs, max_len, below)
+        if not pairs:
             raise ValueError(f"_WikiTextDataset: max_len={max_len} is smaller than every "
                              f"sentence pair with its 3 special tokens: no examples")
-        examples = [(*_get_mlm_data_from_tokens(tokens, self.vocab), segments, is_next)
-                    for tokens, segments, is_next in examples]
-        self.arrays = pad_bert_arrays(examples, max_len, self.vocab)
+        tokens, positions, labels, firsts = _mlm_examples(pairs, self.vocab[sentences],
+                                                          self.vocab, below, shuffle)
+        self.arrays = _pad_arrays(tokens, positions, labels, firsts,
+                                  [is_next for _, _, is_next in pairs], max_len,
+                                  self.vocab["<pad>"])
 
     def __len__(self):
         return len(self.arrays[0])
