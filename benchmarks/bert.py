@@ -20,7 +20,6 @@ turns so that all see the same load.
 
 import argparse
 import importlib.util
-import math
 import os
 import random
 import subprocess
@@ -191,25 +190,92 @@ def attention(name, repeats):
         report(f"MultiHeadAttention {label}", times[0], times[1] if up else None)
 
 
+# --- BERT throughput --------------------------------------------------------------------
+
+def bert(name, repeats):
+    """Forward and forward + backward of the book's small BERT on one batch."""
+    from spec import natural_language_processing_pretraining as nlp
+
+    b = backends.Backend(name)
+    _one_thread(b)
+    s = BERT_SIZES
+    sizes = {k: s[k] for k in ("vocab_size", "num_hiddens", "ffn_num_hiddens", "num_heads",
+                               "num_layers", "max_len")}
+    rng = np.random.default_rng(0)
+    params = {k: v / 10 for k, v in nlp.bert_params(rng, sizes).items()}
+    net = nlp.build_bert(b, "model", sizes, params)
+    batch, steps = s["batch"], s["max_len"]
+    ids = nlp.ids_dtype(b)
+    tokens = b.tensor(rng.integers(0, s["vocab_size"], (batch, steps)), ids)
+    segments = b.tensor((np.arange(steps) >= steps // 2)[None].repeat(batch, 0), ids)
+    lens = b.tensor(rng.integers(steps // 2, steps + 1, batch).astype(np.float32))
+    positions = b.tensor(rng.integers(0, steps, (batch, s["num_preds"])), ids)
+    ops = _Ops(b)
+
+    def loss(_, *args):
+        _, mlm, nsp = net(*args)
+        return (mlm.sum() if name != "tensorflow" else b.fw.reduce_sum(mlm)) + (
+            nsp.sum() if name != "tensorflow" else b.fw.reduce_sum(nsp))
+
+    args = (tokens, segments, lens, positions)
+    forward = (lambda: ops.forward(lambda: nlp.run(b, net, *args))) if name != "mxnet" else (
+        lambda: net(*args))
+    backward = lambda: ops.backward(loss, lens, *args,  # noqa: E731
+                                    variables=getattr(net, "trainable_variables", ()))
+    times = fastest([forward, backward], repeats, ops.sync)
+    print(f"{name}: BERT (2 layers, 128 hidden, 2 heads, 256 FFN, vocab {s['vocab_size']}), "
+          f"batch {batch} x {steps} tokens, {s['num_preds']} predictions each")
+    for label, seconds in zip(("forward", "forward + backward"), times):
+        print(f"  {label:<20} {seconds * 1e3:8.2f} ms   {batch / seconds:8.1f} sequences/s")
+
+
+# --- the pretraining dataset ---------------------------------------------------------------
+
+def dataset(name, repeats):
+    """_WikiTextDataset on ~10 MB of generated wiki-format text, d2l against upstream."""
+    from spec import natural_language_processing_pretraining as nlp
+
+    b = backends.Backend(name)
+    up = upstream(name)
+    text = nlp.wiki_text(50000, seed=0)
+    paragraphs = nlp.read_wiki_reference(text)
+    print(f"{name}: _WikiTextDataset on {len(text) / 1e6:.1f} MB of generated "
+          f"wiki.train.tokens ({len(paragraphs)} paragraphs), max_len 64")
+
+    def build(module):
+        def run():
+            random.seed(0)
+            module._WikiTextDataset(paragraphs, 64)
+        return run
+
+    fns = [build(b.d2l)] + ([build(up)] if up else [])
+    times = fastest(fns, max(1, repeats), lambda: None)
+    report("_WikiTextDataset", times[0], times[1] if up else None)
+
+
 def main():
     parser = argparse.ArgumentParser(description="chapter 14 BERT benchmarks")
     parser.add_argument("--frameworks", default=",".join(backends.installed()))
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--skip-data", action="store_true")
+    parser.add_argument("--data-repeats", type=int, default=2)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         what, name = args.one.split(":")
-        {"attention": attention}[what](name, args.repeats)
+        {"attention": attention, "bert": bert, "dataset": dataset}[what](name, args.repeats)
         return
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                TF_NUM_INTEROP_THREADS="1", TF_NUM_INTRAOP_THREADS="1",
                TF_CPP_MIN_LOG_LEVEL="2")
     names = [n for n in backends.ORDER if n in args.frameworks.split(",")]
-    for what in ("attention",):
-        for name in names:
-            subprocess.run([sys.executable, __file__, "--one", f"{what}:{name}", "--repeats",
-                            str(args.repeats)], check=True, env=env)
+    jobs = [(what, name) for what in ("attention", "bert") for name in names]
+    if not args.skip_data:  # the pipeline is framework-neutral: one framework's classes
+        jobs.append(("dataset", "torch" if "torch" in names else names[0]))
+    for what, name in jobs:
+        repeats = args.data_repeats if what == "dataset" else args.repeats
+        subprocess.run([sys.executable, __file__, "--one", f"{what}:{name}", "--repeats",
+                        str(repeats)], check=True, env=env)
 
 
 if __name__ == "__main__":

@@ -182,3 +182,27 @@ def test_book_small_bert_pretraining_agrees_across_frameworks(all_backends):
     first, *others = histories.values()
     for other in others:
         np.testing.assert_allclose(other, first, rtol=2e-3, atol=2e-4)
+
+
+@pytest.mark.parametrize("inlined", [True, False], ids=["inlined-draws", "random-module"])
+def test_dataset_matches_reference_with_special_tokens_in_the_text(monkeypatch, inlined):
+    """Sentences holding '<sep>' or '<cls>' (their positions are no MLM candidates), with the
+    inlined draws and with `random`'s own functions (the fallback on other Pythons)."""
+    from d2l.common import bert_data
+
+    monkeypatch.setattr(bert_data, "_INLINED", inlined and bert_data._INLINED)
+    paragraphs = [list(p) for p in PARAGRAPHS[:25]]
+    paragraphs[3][0] = "a <sep> b " + paragraphs[3][0]
+    paragraphs[7][1] = "<cls> " + paragraphs[7][1]
+    random.seed(12)
+    arrays = bert_data.WikiTextExamples(paragraphs, 40).arrays
+    random.seed(12)
+    _, expected = spec.dataset_reference(paragraphs, 40)
+    for got, want in zip(arrays, expected):
+        np.testing.assert_array_equal(got, np.stack(want))
+
+
+def test_inlined_draws_reproduce_this_pythons_random():
+    from d2l.common import bert_data
+
+    assert bert_data._inlined_draws_match()
