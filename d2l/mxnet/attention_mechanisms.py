@@ -11,12 +11,13 @@ their canonical parameters (`export_params`).
 
 import math
 
+import numpy as onp
 from mxnet import np, npx
 from mxnet.gluon import nn
 
 from ..common import attention as shared
 from ..common import checks
-from .modern_rnns import Decoder, Encoder, kept_steps
+from .modern_rnns import Decoder, Encoder
 
 __all__ = ["masked_softmax", "AdditiveAttention", "DotProductAttention", "AttentionDecoder",
            "MultiHeadAttention", "transpose_qkv", "transpose_output", "PositionalEncoding",
@@ -36,22 +37,28 @@ def masked_softmax(X, valid_lens):
     shared.check_masked_softmax(X, valid_lens)
     if valid_lens is None:
         return npx.softmax(X)
-    lens = valid_lens.as_in_ctx(X.ctx).astype(X.dtype)
+    # The number of kept keys of each row of the (rows, n_k) view of X, counted on the host:
+    # the lengths are tiny, and reading them waits for them alone (not for X). Fractional
+    # lengths round up, NaN and negative ones keep nothing (npx.sequence_mask would truncate,
+    # miscount or crash on them).
+    lens = valid_lens.asnumpy().astype(onp.float64)
     if X.ndim == 3 and lens.ndim == 1:
-        lens = lens.reshape(-1, 1)
-    # The number of kept keys of each row of the (rows, n_k) view of X.
+        lens = lens[:, None]
     n_k = X.shape[-1]
-    kept = kept_steps(np.broadcast_to(lens, X.shape[:-1]).reshape(-1), n_k)
+    kept = onp.clip(onp.ceil(onp.nan_to_num(lens, nan=0.0)), 0, n_k)
+    kept = onp.broadcast_to(kept, X.shape[:-1]).reshape(-1)
     rows = X.reshape(-1, n_k)
     # Masked logits are replaced, never computed with, so NaN or infinite ones cannot leak
     # (np.where over the scores, and softmax's own length argument, are several times slower
-    # in mxnet.np than one sequence_mask). Rows without valid keys (rare: one check of the
-    # lengths finds them) are zeroed first, and so come out uniform.
+    # in mxnet.np than one sequence_mask). Rows without valid keys (rare) are zeroed first,
+    # and so come out uniform.
     empty = kept == 0
     if empty.any():
-        rows = npx.sequence_mask(rows, kept, use_sequence_length=True, value=0, axis=1)
+        rows = npx.sequence_mask(rows, np.array(kept, ctx=X.ctx, dtype=X.dtype),
+                                 use_sequence_length=True, value=0, axis=1)
         kept = kept + empty * n_k
-    scores = npx.sequence_mask(rows, kept, use_sequence_length=True, value=-math.inf, axis=1)
+    scores = npx.sequence_mask(rows, np.array(kept, ctx=X.ctx, dtype=X.dtype),
+                               use_sequence_length=True, value=-math.inf, axis=1)
     return npx.softmax(scores).reshape(X.shape)
 
 
