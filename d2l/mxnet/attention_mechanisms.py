@@ -37,29 +37,49 @@ def masked_softmax(X, valid_lens):
     shared.check_masked_softmax(X, valid_lens)
     if valid_lens is None:
         return npx.softmax(X)
-    # The number of kept keys of each row of the (rows, n_k) view of X, counted on the host:
-    # the lengths are tiny, and reading them waits for them alone (not for X). Fractional
-    # lengths round up, NaN and negative ones keep nothing (npx.sequence_mask would truncate,
-    # miscount or crash on them).
-    lens = valid_lens.asnumpy().astype(onp.float64)
+    n_k = X.shape[-1]
+    rows = _view(X, (-1, n_k))
+    # The lengths are tiny: reading them waits for them alone (not for X). Whole lengths in
+    # [1, n_k] (the usual case) go to npx.sequence_mask as they are, one per row of the
+    # (rows, n_k) view of X; others are counted on the host first: fractional ones round up,
+    # NaN and negative ones keep nothing (sequence_mask would truncate, miscount or crash).
+    lens = valid_lens.asnumpy()
+    if lens.size and onp.all((lens >= 1) & (lens <= n_k) & (lens == onp.floor(lens))):
+        kept = valid_lens.as_in_ctx(X.ctx)
+        kept = kept if kept.dtype == X.dtype else kept.astype(X.dtype)
+        if X.ndim == 3:
+            kept = np.repeat(kept, X.shape[1]) if lens.ndim == 1 else _view(kept, (-1,))
+        scores = npx.sequence_mask(rows, kept, use_sequence_length=True, value=-math.inf,
+                                   axis=1)
+        return _view(npx.softmax(scores), X.shape)
+    return _view(npx.softmax(_mask_counted(rows, lens, X)), X.shape)
+
+
+def _mask_counted(rows, lens, X):
+    """The (rows, n_k) scores with masked keys -inf, for any lengths (a NumPy array): rows
+    without valid keys are zeroed first, and so come out uniform."""
+    n_k = rows.shape[1]
+    lens = lens.astype(onp.float64)
     if X.ndim == 3 and lens.ndim == 1:
         lens = lens[:, None]
-    n_k = X.shape[-1]
     kept = onp.clip(onp.ceil(onp.nan_to_num(lens, nan=0.0)), 0, n_k)
     kept = onp.broadcast_to(kept, X.shape[:-1]).reshape(-1)
-    rows = X.reshape(-1, n_k)
     # Masked logits are replaced, never computed with, so NaN or infinite ones cannot leak
     # (np.where over the scores, and softmax's own length argument, are several times slower
-    # in mxnet.np than one sequence_mask). Rows without valid keys (rare) are zeroed first,
-    # and so come out uniform.
+    # in mxnet.np than one sequence_mask).
     empty = kept == 0
     if empty.any():
         rows = npx.sequence_mask(rows, np.array(kept, ctx=X.ctx, dtype=X.dtype),
                                  use_sequence_length=True, value=0, axis=1)
         kept = kept + empty * n_k
-    scores = npx.sequence_mask(rows, np.array(kept, ctx=X.ctx, dtype=X.dtype),
-                               use_sequence_length=True, value=-math.inf, axis=1)
-    return npx.softmax(scores).reshape(X.shape)
+    return npx.sequence_mask(rows, np.array(kept, ctx=X.ctx, dtype=X.dtype),
+                             use_sequence_length=True, value=-math.inf, axis=1)
+
+
+def _view(X, shape):
+    """X reshaped without a copy (mxnet.np's reshape is an operator that copies; the classic
+    NDArray reshape is a view, recorded by autograd all the same)."""
+    return X.as_nd_ndarray().reshape(shape).as_np_ndarray()
 
 
 class AdditiveAttention(nn.Block):
