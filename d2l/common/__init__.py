@@ -6,6 +6,7 @@ from .bookkeeping import Accumulator, Timer
 from .data_hub import DATA_HUB, DATA_URL, download, download_all, download_extract
 from .fashion_mnist import get_fashion_mnist_labels
 from .machine_translation import bleu, preprocess_nmt, read_data_nmt, tokenize_nmt, truncate_pad
+from .nlp_data import read_imdb, read_snli
 from .plotting import (
     Animator,
     plot,
@@ -24,6 +25,7 @@ __all__ = ["Accumulator", "Animator", "DATA_HUB", "DATA_URL", "Timer", "accuracy
 __all__ += ["show_heatmaps"]
 __all__ += ["Vocab", "bleu", "count_corpus", "load_corpus_time_machine", "preprocess_nmt",
             "read_data_nmt", "read_time_machine", "tokenize", "tokenize_nmt", "truncate_pad"]
+__all__ += ["read_imdb", "read_snli"]
 
 # Modules the book reaches through `d2l.<name>`; imported on first use to keep
 # `import d2l.<framework>` light. "module:attr" names an attribute of a module.

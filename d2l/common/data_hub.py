@@ -29,6 +29,14 @@ DATA_HUB["time_machine"] = (
 DATA_HUB["fra-eng"] = (
     DATA_URL + "fra-eng.zip", "94646ad1522d915e7b0f9296181140edcf86a4f5")
 
+# --- 15.1, 15.4: sentiment analysis and natural language inference ---
+DATA_HUB["aclImdb"] = (
+    "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+    "01ada507287d82875905620988597833ad4e0903")
+DATA_HUB["SNLI"] = (
+    "https://nlp.stanford.edu/projects/snli/snli_1.0.zip",
+    "9fcde07509c7e87ec61c640c1b2753d9041758e4")
+
 
 def data_dir():
     """The default cache folder: `$D2L_DATA_DIR`, else `../data`."""

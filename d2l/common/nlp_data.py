@@ -1,0 +1,217 @@
+"""Sentiment analysis and natural language inference data (sections 15.1 and 15.4), and the
+minibatch split of section 15.5, shared by every backend.
+
+Everything here is pure Python and NumPy: reading the IMDb review folders and the SNLI
+tab-separated files, turning token lists into padded id matrices, and the shard sizes of a
+multi-device split. Each backend turns the NumPy arrays into its tensors and loaders.
+"""
+
+import itertools
+import os
+import re
+
+import numpy as np
+
+from . import checks
+from .text import Vocab, tokenize
+
+IMDB_LABELS = {"pos": 1, "neg": 0}
+SNLI_LABELS = {"entailment": 0, "contradiction": 1, "neutral": 2}
+SNLI_FILES = {True: "snli_1.0_train.txt", False: "snli_1.0_test.txt"}
+IMDB_NUM_STEPS, SNLI_NUM_STEPS = 500, 50
+MIN_FREQ = 5
+
+_PARENS = str.maketrans("", "", "()")
+_WHITESPACE_RUNS = re.compile(r"\s{2,}")
+_SEPARATOR = "\x00"  # joins the sentences of a file for one pass of the regex; not \s
+
+
+# ------------------------------------------------------------------------ 15.1 IMDb
+
+
+def read_imdb(data_dir, is_train):
+    """(data, labels): the text of every review of the `train` (is_train) or `test` split
+    of the aclImdb folder `data_dir`, folder 'pos' (label 1) first, then 'neg' (label 0),
+    files in `os.listdir` order, read as UTF-8 with every '\\n' removed."""
+    split = os.path.join(data_dir, "train" if is_train else "test")
+    if not os.path.isdir(split):
+        raise ValueError(f"read_imdb: data_dir {data_dir!r} has no folder "
+                         f"{os.path.basename(split)!r} (expected the extracted aclImdb folder)")
+    data, labels = [], []
+    for label, value in IMDB_LABELS.items():
+        folder = os.path.join(split, label)
+        for name in os.listdir(folder):
+            with open(os.path.join(folder, name), "rb") as f:
+                data.append(f.read().decode("utf-8").replace("\n", ""))
+            labels.append(value)
+    return data, labels
+
+
+def imdb_arrays(train_data, test_data, num_steps):
+    """(train_ids, test_ids, vocab): word-tokenized reviews as int64 (N, num_steps) id
+    matrices truncated/padded with vocab['<pad>'], the vocabulary built from the training
+    reviews with min_freq 5 and no reserved tokens, as the book's saved loader does (so
+    '<pad>' is unknown and pads with 0, the id of '<unk>')."""
+    train_tokens, test_tokens = tokenize(train_data[0], "word"), tokenize(test_data[0], "word")
+    vocab = Vocab(train_tokens, min_freq=MIN_FREQ)
+    pad = vocab["<pad>"]
+    return (padded_ids(train_tokens, vocab, num_steps, pad),
+            padded_ids(test_tokens, vocab, num_steps, pad), vocab)
+
+
+def check_loader_args(fn, batch_size, num_steps):
+    """Raise ValueError unless batch_size and num_steps are positive ints."""
+    checks.positive_int(fn, "batch_size", batch_size)
+    checks.positive_int(fn, "num_steps", num_steps)
+
+
+def padded_ids(lines, vocab, num_steps, pad):
+    """An int64 (len(lines), num_steps) matrix: row i holds the ids of token list lines[i],
+    truncated to num_steps or right-padded with `pad` (`truncate_pad` of each line, done
+    with one vocabulary pass over all tokens and one NumPy scatter)."""
+    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+    kept = np.minimum(lengths, num_steps)
+    out = np.full((len(lines), num_steps), pad, dtype=np.int64)
+    if not kept.sum():
+        return out
+    if (lengths > num_steps).any():  # drop the cut tokens before looking them up
+        lines = [line[:num_steps] for line in lines]
+    lookup = vocab.token_to_idx.get
+    flat = np.fromiter(map(lookup, itertools.chain.from_iterable(lines),
+                           itertools.repeat(vocab.unk)), dtype=np.int64, count=int(kept.sum()))
+    rows = np.repeat(np.arange(len(lines)), kept)
+    starts = np.cumsum(kept) - kept
+    cols = np.arange(len(flat)) - np.repeat(starts, kept)
+    out[rows, cols] = flat
+    return out
+
+
+# ------------------------------------------------------------------------ 15.4 SNLI
+
+
+def read_snli(data_dir, is_train):
+    """(premises, hypotheses, labels) of `snli_1.0_train.txt` (is_train) or
+    `snli_1.0_test.txt` in `data_dir`: the header line is skipped, each line split on tabs,
+    and only lines whose gold label (column 0) is entailment (0), contradiction (1) or
+    neutral (2) kept ('-', no consensus, is dropped). Premise and hypothesis are columns 1
+    and 2 (binary parses) with '(' and ')' removed, every run of 2+ whitespace characters
+    replaced by one space, and stripped.
+
+    A non-empty line with fewer than three tab-separated fields is a ValueError naming the
+    file and the line."""
+    path = os.path.join(data_dir, SNLI_FILES[bool(is_train)])
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")[1:]
+    premises, hypotheses, labels = [], [], []
+    for number, line in enumerate(lines, start=2):
+        fields = line.split("\t", 3)
+        if len(fields) < 3:
+            if line.strip():
+                raise ValueError(f"read_snli: {path}, line {number}: expected at least 3 "
+                                 f"tab-separated fields (gold_label, sentence1_binary_parse, "
+                                 f"sentence2_binary_parse), got {len(fields)}: {line[:60]!r}")
+            continue
+        label = SNLI_LABELS.get(fields[0])
+        if label is not None:
+            premises.append(fields[1])
+            hypotheses.append(fields[2])
+            labels.append(label)
+    return _strip_parses(premises), _strip_parses(hypotheses), labels
+
+
+def _strip_parses(parses):
+    """Each parse without parentheses, 2+ whitespace runs as one space, stripped: one
+    translate and one regex pass over all of them joined by a non-whitespace separator."""
+    if not parses:
+        return []
+    text = _SEPARATOR.join(parses)
+    if text.count(_SEPARATOR) != len(parses) - 1:  # a parse holds the separator
+        return [_WHITESPACE_RUNS.sub(" ", p.translate(_PARENS)).strip() for p in parses]
+    text = _WHITESPACE_RUNS.sub(" ", text.translate(_PARENS))
+    return [s.strip() for s in text.split(_SEPARATOR)]
+
+
+def snli_arrays(dataset, num_steps, vocab=None):
+    """(premises, hypotheses, labels, vocab) of SNLIDataset as NumPy: int64 (N, num_steps)
+    id matrices truncated/padded with vocab['<pad>'] and int64 labels (N,). Without a
+    `vocab`, one is built from all premise and hypothesis tokens, min_freq 5, '<pad>'
+    reserved (id 1)."""
+    premises, hypotheses, labels = _snli_triple(dataset)
+    checks.positive_int("SNLIDataset", "num_steps", num_steps)
+    premise_tokens, hypothesis_tokens = tokenize(premises), tokenize(hypotheses)
+    if vocab is None:
+        vocab = Vocab(premise_tokens + hypothesis_tokens, min_freq=MIN_FREQ,
+                      reserved_tokens=["<pad>"])
+    pad = vocab["<pad>"]
+    return (padded_ids(premise_tokens, vocab, num_steps, pad),
+            padded_ids(hypothesis_tokens, vocab, num_steps, pad),
+            np.asarray(labels, dtype=np.int64).reshape(len(labels)), vocab)
+
+
+def _snli_triple(dataset):
+    """`dataset` as (premises, hypotheses, labels) lists of equal length, else ValueError."""
+    if not isinstance(dataset, (list, tuple)) or len(dataset) != 3:
+        raise ValueError("SNLIDataset: dataset must be (premises, hypotheses, labels) as "
+                         f"read_snli returns it, got {type(dataset).__name__}")
+    premises, hypotheses, labels = (list(part) for part in dataset)
+    if not len(premises) == len(hypotheses) == len(labels):
+        raise ValueError(f"SNLIDataset: dataset has {len(premises)} premises, "
+                         f"{len(hypotheses)} hypotheses and {len(labels)} labels")
+    return premises, hypotheses, labels
+
+
+# ---------------------------------------------------------------- 15.5 multi-device split
+
+
+def shard_bounds(fn, X, y, devices):
+    """The (start, stop) rows of each device's shard for split_batch_multi_inputs: as
+    `gluon.utils.split_and_load(..., even_split=False)` cuts a batch of n rows over k
+    devices, the first n % k shards get n // k + 1 rows, the others n // k (some are empty
+    when n < k). ValueError naming X, y or devices for a bad call."""
+    if not isinstance(X, (list, tuple)) or not X:
+        raise ValueError(f"{fn}: X must be a non-empty list of feature arrays, got "
+                         f"{type(X).__name__}")
+    if not isinstance(devices, (list, tuple)) or not devices:
+        raise ValueError(f"{fn}: devices must be a non-empty list of devices, got {devices!r}")
+    sizes = [_rows(x) for x in X]
+    n = _rows(y)
+    if None in sizes or len(set(sizes)) != 1:
+        raise ValueError(f"{fn}: the arrays of X must share their first (batch) dimension, got "
+                         f"shapes {[checks.shape_of(x) for x in X]}")
+    if n != sizes[0]:
+        raise ValueError(f"{fn}: y has {n} rows but the arrays of X have {sizes[0]}")
+    each, extra = divmod(n, len(devices))
+    stops = np.cumsum([each + 1] * extra + [each] * (len(devices) - extra)).tolist()
+    return list(zip([0] + stops[:-1], stops))
+
+
+def _rows(x):
+    """The first dimension of an array of any framework; None for a scalar or non-array."""
+    shape = getattr(x, "shape", None)
+    return int(shape[0]) if shape is not None and len(shape) else None
+
+
+# ------------------------------------------------------------------- 15.2, 15.5 predict
+
+SENTIMENTS = ("negative", "positive")
+SNLI_CLASSES = ("entailment", "contradiction", "neutral")
+
+
+def sentence_ids(vocab, sentence):
+    """The ids of the whitespace-separated words of `sentence` (predict_sentiment); a
+    sentence that is not a string or holds no word is a ValueError naming sentence."""
+    if not isinstance(sentence, str) or not sentence.split():
+        raise ValueError(f"predict_sentiment: sentence must be a string holding at least one "
+                         f"word, got {sentence!r:.60}")
+    return vocab[sentence.split()]
+
+
+def pair_ids(vocab, premise, hypothesis):
+    """The ids of the token lists `premise` and `hypothesis` (predict_snli); anything but a
+    non-empty list (or tuple) of tokens is a ValueError naming the argument (a string would
+    be looked up as one token)."""
+    for name, tokens in (("premise", premise), ("hypothesis", hypothesis)):
+        if not isinstance(tokens, (list, tuple)) or not tokens:
+            raise ValueError(f"predict_snli: {name} must be a non-empty list of tokens (e.g. "
+                             f"'a man .'.split()), got {tokens!r:.60}")
+    return vocab[list(premise)], vocab[list(hypothesis)]
