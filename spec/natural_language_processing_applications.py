@@ -121,12 +121,39 @@ def _sentiment_models(b, vocab):
     return birnn, textcnn
 
 
+def _sentence_ids():
+    from d2l.common.text import Vocab
+
+    vocab = Vocab(_CORPUS, min_freq=2)
+    return len(vocab), [np.array([vocab[s.split()]]) for s in SENTENCES]
+
+
+def _split_decision(params, forward):
+    """`params` with the decoder bias (canonical layer `k`) set so that the SENTENCES split
+    between the two classes: the cut lies in the widest gap between the sorted margins
+    (logit 1 - logit 0) of the middle sentences, so each prediction is far from a tie."""
+    k = max(int(key.split(".")[0]) for key in params if key.endswith("bias") and
+            params[key].shape == (2,))
+    params = {**params, f"{k}.bias": np.zeros(2, np.float32)}
+    margins = np.sort([float(z[0, 1] - z[0, 0]) for z in forward(params)])
+    gaps = np.diff(margins)[2:-2]
+    cut = 2 + int(np.argmax(gaps))
+    params[f"{k}.bias"] = np.array([0, -(margins[cut] + margins[cut + 1]) / 2], np.float32)
+    return params
+
+
 def birnn_params(vocab_size):
-    return nlp_models.init_birnn(vocab_size, **BIRNN_SIZES, seed=3)
+    """BiRNN weights (seed 3) whose predictions on SENTENCES are of both classes."""
+    _, ids = _sentence_ids()
+    return _split_decision(nlp_models.init_birnn(vocab_size, **BIRNN_SIZES, seed=3),
+                           lambda p: [nlp_models.birnn_reference(p, x) for x in ids])
 
 
 def textcnn_params(vocab_size):
-    return nlp_models.init_textcnn(vocab_size, **TEXTCNN_SIZES, seed=4)
+    """TextCNN weights (seed 4) whose predictions on SENTENCES are of both classes."""
+    _, ids = _sentence_ids()
+    return _split_decision(nlp_models.init_textcnn(vocab_size, **TEXTCNN_SIZES, seed=4),
+                           lambda p: [nlp_models.textcnn_reference(p, x) for x in ids])
 
 
 def _predict_sentiment_probe(b):
@@ -137,13 +164,10 @@ def _predict_sentiment_probe(b):
 
 def sentiment_logits_reference():
     """{model: [logits (1, 2) per sentence]} from the NumPy forward passes."""
-    from d2l.common.text import Vocab
-
-    vocab = Vocab(_CORPUS, min_freq=2)
-    ids = [np.array([vocab[s.split()]]) for s in SENTENCES]
-    return {"birnn": [nlp_models.birnn_reference(birnn_params(len(vocab)), x) for x in ids],
-            "textcnn": [nlp_models.textcnn_reference(textcnn_params(len(vocab)), x)
-                        for x in ids]}
+    vocab_size, ids = _sentence_ids()
+    birnn, textcnn = birnn_params(vocab_size), textcnn_params(vocab_size)
+    return {"birnn": [nlp_models.birnn_reference(birnn, x) for x in ids],
+            "textcnn": [nlp_models.textcnn_reference(textcnn, x) for x in ids]}
 
 
 def _predict_sentiment_expect():
