@@ -124,7 +124,8 @@ def test_split_batch_multi_inputs_places_shards_on_their_devices(backend):
                 max_size=6), st.integers(1, 7), st.booleans())
 def test_padded_ids_is_truncate_pad_of_each_line(lines, num_steps, reserve):
     vocab = Vocab([["a", "b", "b", "c"]], reserved_tokens=["<pad>"] if reserve else None)
-    observed = nlp_data.padded_ids(lines, vocab, num_steps, vocab["<pad>"])
+    observed = nlp_data.padded_ids(*nlp_data.token_stream([" ".join(t) for t in lines]),
+                                   vocab, num_steps, vocab["<pad>"])
     expected = nlp_files.pad_reference(lines, vocab.idx_to_token, num_steps, "<pad>")
     assert observed.dtype == np.int64 and np.array_equal(observed, expected)
 
@@ -165,3 +166,19 @@ def test_read_imdb_ignores_unsup_and_reads_utf8():
         assert os.path.dirname(data_dir) == str(cache)
     assert len(data) == len(labels) == 16 and "unlabeled" not in " ".join(data)
     assert any("café" in text for text in data) and not any("\n" in t for t in data)
+
+
+@pytest.mark.gpu
+def test_predictions_with_models_on_the_gpu(gpu_backend):
+    """The book's models on the first GPU: the ids follow the net there, the answers are
+    the CPU's (the NumPy forward passes')."""
+    assert chapter._predict_sentiment_probe(gpu_backend) == chapter._predict_sentiment_expect()
+    assert chapter._predict_snli_probe(gpu_backend) == chapter._predict_snli_expect()
+
+
+@given(st.lists(st.text(st.sampled_from(" ab\t\xa0\n"), max_size=8), max_size=6))
+def test_token_stream_is_tokenize_chained(lines):
+    tokens, lengths = nlp_data.token_stream(lines)
+    expected = [line.split() for line in lines]
+    assert tokens == [t for line in expected for t in line]
+    assert lengths.tolist() == [len(line) for line in expected]

@@ -24,7 +24,7 @@ MIN_FREQ = 5
 
 _PARENS = str.maketrans("", "", "()")
 _WHITESPACE_RUNS = re.compile(r"\s{2,}")
-_OTHER_ASCII_WHITESPACE = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # str.isspace() but not ' '
+_OTHER_ASCII_WHITESPACE = "\n\t\r\x0b\x0c\x1c\x1d\x1e\x1f"  # str.isspace() but not ' '
 # The first three tab-separated fields of every line that has them.
 _FIRST_FIELDS = re.compile(r"^([^\t\n]*)\t([^\t\n]*)\t([^\t\n]*)", re.MULTILINE)
 # A line with fewer than two tabs that is not blank.
@@ -53,18 +53,21 @@ def read_imdb(data_dir, is_train):
     return data, labels
 
 
-def imdb_arrays(train_data, test_data, num_steps):
-    """(train_ids, test_ids, vocab): word-tokenized reviews as int64 (N, num_steps) id
-    matrices truncated/padded with vocab['<pad>'], the vocabulary built from the training
+def imdb_arrays(train_data, test_data, num_steps, dtype=np.int64):
+    """(train_ids, test_ids, vocab): word-tokenized reviews as (N, num_steps) id matrices
+    of `dtype` truncated/padded with vocab['<pad>'], the vocabulary built from the training
     reviews with min_freq 5 and no reserved tokens, as the book's saved loader does (so
     '<pad>' is unknown and pads with 0, the id of '<unk>')."""
     with bulk():
-        train_tokens = tokenize(train_data[0], "word")
-        test_tokens = tokenize(test_data[0], "word")
-        vocab = Vocab(train_tokens, min_freq=MIN_FREQ)
-        pad = vocab["<pad>"]
-        return (padded_ids(train_tokens, vocab, num_steps, pad),
-                padded_ids(test_tokens, vocab, num_steps, pad), vocab)
+        return _imdb_ids(train_data[0], test_data[0], num_steps, dtype)
+
+
+def _imdb_ids(train_reviews, test_reviews, num_steps, dtype):
+    train, test = token_stream(train_reviews), token_stream(test_reviews)
+    vocab = Vocab(train[0], min_freq=MIN_FREQ)
+    pad = vocab["<pad>"]
+    return (padded_ids(*train, vocab, num_steps, pad, dtype),
+            padded_ids(*test, vocab, num_steps, pad, dtype), vocab)
 
 
 def check_loader_args(fn, batch_size, num_steps):
@@ -73,24 +76,52 @@ def check_loader_args(fn, batch_size, num_steps):
     checks.positive_int(fn, "num_steps", num_steps)
 
 
-def padded_ids(lines, vocab, num_steps, pad):
-    """An int64 (len(lines), num_steps) matrix: row i holds the ids of token list lines[i],
-    truncated to num_steps or right-padded with `pad` (`truncate_pad` of each line, done
-    with one vocabulary pass over all kept tokens and one NumPy scatter)."""
-    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+def token_stream(lines):
+    """(tokens, lengths): the word tokens of all `lines` in order, in one flat list (those
+    of `tokenize(lines)` chained), and each line's token count (int64 array).
+
+    Lines whose only whitespace is single spaces between words (as read_snli makes them)
+    are split in one call on their join and counted by their spaces; others go through
+    `tokenize` line by line."""
+    try:
+        joined = "\n".join(lines)
+    except TypeError:  # not strings: tokenize raises the error naming them
+        joined = None
+    if joined is not None and _single_spaced(joined, len(lines)):
+        spaces = np.fromiter(map(str.count, lines, itertools.repeat(" ")), dtype=np.int64,
+                             count=len(lines))
+        return joined.split(), spaces + np.fromiter(map(bool, lines), dtype=np.int64,
+                                                   count=len(lines))
+    token_lists = tokenize(lines, "word")
+    lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+    return list(itertools.chain.from_iterable(token_lists)), lengths
+
+
+def _single_spaced(joined, n):
+    """Whether the n lines joined by '\n' are ASCII, hold no '\n' of their own and no
+    whitespace but single spaces between words."""
+    return (joined.isascii() and joined.count("\n") == n - 1 and "  " not in joined
+            and " \n" not in joined and "\n " not in joined and joined[:1] != " "
+            and joined[-1:] != " "
+            and not any(c in joined for c in _OTHER_ASCII_WHITESPACE[1:]))
+
+
+def padded_ids(tokens, lengths, vocab, num_steps, pad, dtype=np.int64):
+    """A (len(lengths), num_steps) matrix of `dtype`: row i holds the ids of line i (its
+    lengths[i] tokens, next in the flat list `tokens`), truncated to num_steps or
+    right-padded with `pad`: `truncate_pad` of each line, done with one vocabulary pass over
+    the kept tokens and one masked NumPy assignment."""
     kept = np.minimum(lengths, num_steps)
-    out = np.full((len(lines), num_steps), pad, dtype=np.int64)
     total = int(kept.sum())
-    if not total:
-        return out
-    if (lengths > num_steps).any():  # drop the cut tokens before looking them up
-        lines = [line[:num_steps] for line in lines]
-    flat = np.fromiter(map(vocab.token_to_idx.get, itertools.chain.from_iterable(lines),
-                           itertools.repeat(vocab.unk)), dtype=np.int64, count=total)
-    # token j of line i goes to i * num_steps + j: its place in `flat` minus the start of
-    # line i in `flat`, plus i * num_steps
-    shift = np.arange(len(lines), dtype=np.int64) * num_steps - (np.cumsum(kept) - kept)
-    out.reshape(-1)[np.arange(total, dtype=np.int64) + np.repeat(shift, kept)] = flat
+    if total < len(tokens):  # leave out the tokens cut off their line
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        tokens = itertools.compress(tokens, (np.arange(len(tokens)) - starts < num_steps))
+    index = getattr(vocab, "token_to_idx", None)
+    found = (map(index.get, tokens, itertools.repeat(vocab.unk)) if isinstance(index, dict)
+             else vocab[list(tokens)])  # another vocabulary: its own lookup
+    ids = np.fromiter(found, dtype=np.int64, count=total)
+    out = np.full((len(lengths), num_steps), pad, dtype=dtype)
+    out[np.arange(num_steps) < kept[:, None]] = ids  # row-major: line by line, in order
     return out
 
 
@@ -125,10 +156,12 @@ def read_snli(data_dir, is_train):
     with open(path, encoding="utf-8") as f:
         text = f.read()
     body = text.partition("\n")[2]
+    lines = body.count("\n") + (not body.endswith("\n") and bool(body))
     with bulk():
         rows = _FIRST_FIELDS.findall(body)
-    lines = body.count("\n") + (not body.endswith("\n") and bool(body))
-    bad = _SHORT_LINE.search(body) if len(rows) != lines else None  # blank or short lines
+        if len(rows) == lines:  # else blank lines or lines with fewer fields: check them
+            return _snli_columns(rows)
+    bad = _SHORT_LINE.search(body)
     if bad:
         line = bad.group(0).split("\n")[0]
         raise ValueError(f"read_snli: {path}, line {body.count(chr(10), 0, bad.start()) + 2}: "
@@ -136,9 +169,15 @@ def read_snli(data_dir, is_train):
                          f"sentence1_binary_parse, sentence2_binary_parse), got "
                          f"{len(line.split(chr(9)))}: {line[:60]!r}")
     with bulk():
-        rows = [row for row in rows if row[0] in SNLI_LABELS]
-        return (_strip_parses([row[1] for row in rows]),
-                _strip_parses([row[2] for row in rows]), [SNLI_LABELS[row[0]] for row in rows])
+        return _snli_columns(rows)
+
+
+def _snli_columns(rows):
+    """(premises, hypotheses, labels) of the (gold_label, premise parse, hypothesis parse)
+    rows whose label is one of the three."""
+    rows = [row for row in rows if row[0] in SNLI_LABELS]
+    return (_strip_parses([row[1] for row in rows]),
+            _strip_parses([row[2] for row in rows]), [SNLI_LABELS[row[0]] for row in rows])
 
 
 def _strip_parses(parses):
@@ -164,22 +203,26 @@ def _collapse_whitespace(text):
     return " ".join(text.split())
 
 
-def snli_arrays(dataset, num_steps, vocab=None):
-    """(premises, hypotheses, labels, vocab) of SNLIDataset as NumPy: int64 (N, num_steps)
-    id matrices truncated/padded with vocab['<pad>'] and int64 labels (N,). Without a
-    `vocab`, one is built from all premise and hypothesis tokens, min_freq 5, '<pad>'
-    reserved (id 1)."""
+def snli_arrays(dataset, num_steps, vocab=None, dtype=np.int64):
+    """(premises, hypotheses, labels, vocab) of SNLIDataset as NumPy arrays of `dtype`:
+    (N, num_steps) id matrices truncated/padded with vocab['<pad>'] and labels (N,).
+    Without a `vocab`, one is built from all premise and hypothesis tokens, min_freq 5,
+    '<pad>' reserved (id 1)."""
     premises, hypotheses, labels = _snli_triple(dataset)
     checks.positive_int("SNLIDataset", "num_steps", num_steps)
     with bulk():
-        premise_tokens, hypothesis_tokens = tokenize(premises), tokenize(hypotheses)
-        if vocab is None:
-            vocab = Vocab(premise_tokens + hypothesis_tokens, min_freq=MIN_FREQ,
-                          reserved_tokens=["<pad>"])
-        pad = vocab["<pad>"]
-        return (padded_ids(premise_tokens, vocab, num_steps, pad),
-                padded_ids(hypothesis_tokens, vocab, num_steps, pad),
-                np.asarray(labels, dtype=np.int64).reshape(len(labels)), vocab)
+        P, H, vocab = _snli_ids(premises, hypotheses, num_steps, vocab, dtype)
+    return P, H, np.asarray(labels, dtype=dtype).reshape(len(labels)), vocab
+
+
+def _snli_ids(premises, hypotheses, num_steps, vocab, dtype):
+    """(P, H, vocab) for snli_arrays; its token lists are gone once it returns."""
+    premise, hypothesis = token_stream(premises), token_stream(hypotheses)
+    if vocab is None:
+        vocab = Vocab(premise[0] + hypothesis[0], min_freq=MIN_FREQ, reserved_tokens=["<pad>"])
+    pad = vocab["<pad>"]
+    return (padded_ids(*premise, vocab, num_steps, pad, dtype),
+            padded_ids(*hypothesis, vocab, num_steps, pad, dtype), vocab)
 
 
 def _snli_triple(dataset):

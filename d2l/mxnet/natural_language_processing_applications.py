@@ -26,10 +26,10 @@ def load_data_imdb(batch_size, num_steps=500):
     data_dir = download_extract("aclImdb", "aclImdb")
     train_data = nlp_data.read_imdb(data_dir, True)
     test_data = nlp_data.read_imdb(data_dir, False)
-    train_ids, test_ids, vocab = nlp_data.imdb_arrays(train_data, test_data, num_steps)
-    train_iter = load_array((np.array(train_ids, dtype="float32"), train_data[1]), batch_size)
-    test_iter = load_array((np.array(test_ids, dtype="float32"), test_data[1]), batch_size,
-                           is_train=False)
+    train_ids, test_ids, vocab = nlp_data.imdb_arrays(train_data, test_data, num_steps,
+                                                      "float32")
+    train_iter = load_array((np.array(train_ids), train_data[1]), batch_size)
+    test_iter = load_array((np.array(test_ids), test_data[1]), batch_size, is_train=False)
     return train_iter, test_iter, vocab
 
 
@@ -63,11 +63,8 @@ class SNLIDataset(gluon.data.Dataset):
     `dataset[i]` is ((premise, hypothesis), label)."""
 
     def __init__(self, dataset, num_steps, vocab=None):
-        premises, hypotheses, labels, self.vocab = nlp_data.snli_arrays(dataset, num_steps,
-                                                                        vocab)
+        *self._numpy, self.vocab = nlp_data.snli_arrays(dataset, num_steps, vocab, "float32")
         self.num_steps = num_steps
-        self._numpy = (premises.astype("float32"), hypotheses.astype("float32"),
-                       labels.astype("float32"))
         self.premises, self.hypotheses, self.labels = (np.array(a) for a in self._numpy)
         print("read " + str(len(self.premises)) + " examples")
 

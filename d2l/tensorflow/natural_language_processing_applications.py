@@ -40,7 +40,8 @@ def load_data_imdb(batch_size, num_steps=500):
     data_dir = download_extract("aclImdb", "aclImdb")
     train_data = nlp_data.read_imdb(data_dir, True)
     test_data = nlp_data.read_imdb(data_dir, False)
-    train_ids, test_ids, vocab = nlp_data.imdb_arrays(train_data, test_data, num_steps)
+    train_ids, test_ids, vocab = nlp_data.imdb_arrays(train_data, test_data, num_steps,
+                                                      "int32")
 
     def split(ids, labels):
         return (tf.constant(ids, dtype=tf.int32), tf.constant(labels, dtype=tf.int32))
@@ -77,7 +78,7 @@ class SNLIDataset:
 
     def __init__(self, dataset, num_steps, vocab=None):
         premises, hypotheses, labels, self.vocab = nlp_data.snli_arrays(dataset, num_steps,
-                                                                        vocab)
+                                                                        vocab, "int32")
         self.num_steps = num_steps
         self.premises, self.hypotheses, self.labels = (
             tf.constant(a, dtype=tf.int32) for a in (premises, hypotheses, labels))
