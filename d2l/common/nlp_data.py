@@ -158,26 +158,25 @@ def read_snli(data_dir, is_train):
     body = text.partition("\n")[2]
     lines = body.count("\n") + (not body.endswith("\n") and bool(body))
     with bulk():
-        rows = _FIRST_FIELDS.findall(body)
-        if len(rows) == lines:  # else blank lines or lines with fewer fields: check them
-            return _snli_columns(rows)
-    bad = _SHORT_LINE.search(body)
+        columns, found = _snli_columns(body)
+    bad = _SHORT_LINE.search(body) if found != lines else None  # blank or short lines
     if bad:
         line = bad.group(0).split("\n")[0]
         raise ValueError(f"read_snli: {path}, line {body.count(chr(10), 0, bad.start()) + 2}: "
                          f"expected at least 3 tab-separated fields (gold_label, "
                          f"sentence1_binary_parse, sentence2_binary_parse), got "
                          f"{len(line.split(chr(9)))}: {line[:60]!r}")
-    with bulk():
-        return _snli_columns(rows)
+    return columns
 
 
-def _snli_columns(rows):
-    """(premises, hypotheses, labels) of the (gold_label, premise parse, hypothesis parse)
-    rows whose label is one of the three."""
+def _snli_columns(body):
+    """((premises, hypotheses, labels), number of lines with 3+ fields) of the lines of
+    `body` (the file after its header); rows are kept when their label is one of three."""
+    rows = _FIRST_FIELDS.findall(body)
+    found = len(rows)
     rows = [row for row in rows if row[0] in SNLI_LABELS]
-    return (_strip_parses([row[1] for row in rows]),
-            _strip_parses([row[2] for row in rows]), [SNLI_LABELS[row[0]] for row in rows])
+    return (_strip_parses([row[1] for row in rows]), _strip_parses([row[2] for row in rows]),
+            [SNLI_LABELS[row[0]] for row in rows]), found
 
 
 def _strip_parses(parses):
