@@ -10,6 +10,7 @@ against their NumPy forward passes.
 """
 
 import contextlib
+import functools
 import io
 import os
 import tempfile
@@ -142,6 +143,7 @@ def _split_decision(params, forward):
     return params
 
 
+@functools.cache
 def birnn_params(vocab_size):
     """BiRNN weights (seed 3) whose predictions on SENTENCES are of both classes."""
     _, ids = _sentence_ids()
@@ -149,6 +151,7 @@ def birnn_params(vocab_size):
                            lambda p: [nlp_models.birnn_reference(p, x) for x in ids])
 
 
+@functools.cache
 def textcnn_params(vocab_size):
     """TextCNN weights (seed 4) whose predictions on SENTENCES are of both classes."""
     _, ids = _sentence_ids()
