@@ -54,7 +54,9 @@ def set_figsize(figsize=(3.5, 2.5)):
 
 
 def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
-    """Set labels, scales and limits of a matplotlib Axes, add a legend if given, show a grid."""
+    """Set labels, scales and limits of a matplotlib Axes, add a legend if given, show a grid.
+    xlim and ylim are None or a (low, high) pair; legend is None or a list of labels."""
+    _check_axes_args(axes, xlim, ylim, xscale, yscale, legend)
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.set_xscale(xscale)
@@ -64,6 +66,25 @@ def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
     if legend:
         axes.legend(legend)
     axes.grid()
+
+
+def _check_axes_args(axes, xlim, ylim, xscale, yscale, legend):
+    """ValueError naming the first bad argument of `set_axes`."""
+    if not hasattr(axes, "set_xscale"):
+        raise ValueError(f"set_axes: axes must be a matplotlib Axes, got {type(axes).__name__}")
+    for name, lim in (("xlim", xlim), ("ylim", ylim)):
+        if lim is not None and (isinstance(lim, str) or not hasattr(lim, "__len__")
+                                or len(lim) != 2):
+            raise ValueError(f"set_axes: {name} must be None or a (low, high) pair, got {lim!r}")
+    from matplotlib.scale import get_scale_names
+
+    scales = get_scale_names()
+    for name, scale in (("xscale", xscale), ("yscale", yscale)):
+        if scale not in scales:
+            raise ValueError(f"set_axes: {name} must be one of {scales}, got {scale!r}")
+    if isinstance(legend, str):
+        raise ValueError(f"set_axes: legend must be a list of labels, got the string {legend!r} "
+                         f"(write [{legend!r}])")
 
 
 def _has_one_axis(X):

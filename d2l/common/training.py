@@ -45,6 +45,27 @@ def check_sgd(fn, lr, batch_size=1):
     checks.positive_int(fn, "batch_size", batch_size)
 
 
+def check_gradients(fn, params, grads=None):
+    """Raise ValueError naming `params` (of `fn`) when a parameter has no gradient buffer
+    (MXNet, PyTorch: `p.grad` is None), or naming `grads` (TensorFlow) unless it holds one
+    gradient of each parameter's shape."""
+    if grads is None:
+        for i, param in enumerate(params):
+            if param.grad is None:
+                raise ValueError(f"{fn}: params[{i}] has no gradient (grad is None): attach "
+                                 f"a gradient and run backward() before the update")
+        return
+    grads = list(grads)
+    if len(grads) != len(params):
+        raise ValueError(f"{fn}: grads must hold one gradient per parameter, got {len(grads)} "
+                         f"grads for {len(params)} params")
+    for i, (param, grad) in enumerate(zip(params, grads)):
+        if grad is None or tuple(grad.shape) != tuple(param.shape):
+            got = "None" if grad is None else f"shape {tuple(grad.shape)}"
+            raise ValueError(f"{fn}: grads[{i}] must have the shape of params[{i}], "
+                             f"{tuple(param.shape)}, got {got}")
+
+
 def check_data_arrays(data_arrays):
     """Raise ValueError unless `data_arrays` (of `load_array`) is a non-empty tuple or list of
     arrays (tensors, NumPy arrays or lists) with an example axis (axis 0) of one length."""

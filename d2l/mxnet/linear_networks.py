@@ -27,6 +27,7 @@ synthetic_data, linreg, squared_loss = alias_based.bind(
 def sgd(params, lr, batch_size):
     """Minibatch SGD in place: p -= lr * p.grad / batch_size (the array keeps its identity)."""
     training.check_sgd("sgd", lr, batch_size)
+    training.check_gradients("sgd", params)
     _sgd_step(params, lr, batch_size)
 
 
@@ -44,6 +45,7 @@ class Updater:
 
     def __call__(self, batch_size):
         training.check_sgd("Updater", self.lr, batch_size)
+        training.check_gradients("Updater", self.params)
         _sgd_step(self.params, self.lr, batch_size)
 
 
