@@ -25,7 +25,7 @@ def _timer_call(b, times):
 
 def _timer_reference(times):
     if not times:
-        raise Invalid("times")
+        raise Invalid("times", ZeroDivisionError)
     return [float(np.mean(times)), float(np.sum(times)), np.cumsum(times).tolist()]
 
 
@@ -617,8 +617,8 @@ ENTRIES = [
     Entry("Timer", "3.1", "Timer()",
           "Stopwatch: start() records the time, stop() appends and returns the elapsed "
           "seconds; avg(), sum(), cumsum() (a list) over `times`. With no times recorded, "
-          "sum() is 0.0, cumsum() is [] and avg() raises ValueError naming `times` (the "
-          "book's ZeroDivisionError, with a message).",
+          "sum() is 0.0, cumsum() is [] and avg() raises the book's ZeroDivisionError "
+          "(behaviour.md: Keep), with a message naming `times`.",
           reference=_timer_reference,
           inputs=lambda: st.tuples(st.lists(floats(0, 100), min_size=1, max_size=10)),
           edges=lambda: st.tuples(st.lists(floats(0, 1e6), max_size=2)),

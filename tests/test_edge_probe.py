@@ -339,11 +339,12 @@ def _accumulated(b, values):
 
 
 def _outcome(b, call):
-    """('value', observation) or ('error', exception) for ValueError/TypeError; any other
-    exception fails the test."""
+    """('value', observation) or ('error', exception) for ValueError/TypeError (and the
+    ZeroDivisionError the book keeps for Timer.avg; the tests still demand that it names the
+    argument); any other exception fails the test."""
     try:
         return "value", call(b)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, ZeroDivisionError) as error:
         return "error", error
     except Exception as error:  # noqa: BLE001  (the test's point: report what escaped)
         pytest.fail(f"{b.name}: a framework-internal {type(error).__name__} escaped: {error}")
