@@ -82,6 +82,28 @@ def _images(n):
 
 
 # (id, the argument the error names or None for a value, call(backend) -> observation)
+def _residual(b, num_channels, use_1x1conv=False):
+    head = (3,) if b.name == "torch" else ()
+    block = b.d2l.Residual(*head, num_channels, use_1x1conv)
+    if b.name == "mxnet":
+        block.initialize()
+    return block
+
+
+def _residual_widens(b):
+    """A 3-channel input into a 6-channel block without the 1x1 shortcut convolution."""
+    x = np.ones((1, 3, 4, 4), F32)
+    return b.numpy(_residual(b, 6)(b.tensor(x.transpose(0, 2, 3, 1) if b.name == "tensorflow"
+                                             else x)))
+
+
+def _sgd_ungraded(b):
+    if b.name == "tensorflow":  # the gradient list misses the second parameter
+        return b.d2l.sgd([b.param(np.ones(2, F32))] * 2, [b.tensor(np.ones(2, F32))], 0.1, 2)
+    param = b.tensor(np.ones(2, F32))  # a plain tensor: no gradient buffer
+    return b.d2l.sgd([param], 0.1, 2)
+
+
 CALLS = [
     # chapters 2-7 and aliases
     ("set_figsize zero width", "figsize", lambda b: b.d2l.set_figsize((0, 2))),
@@ -197,6 +219,15 @@ CALLS = [
     ("matmul of unfit operands", "b",
      lambda b: b.d2l.matmul(b.tensor(np.ones((2, 3), F32)), b.tensor(np.ones(2, F32)))),
     ("size of an empty tensor", None, lambda b: b.d2l.size(b.tensor(np.ones((2, 0), F32)))),
+    ("corr2d of integers", None,
+     lambda b: b.numpy(b.d2l.corr2d(b.tensor(np.arange(9).reshape(3, 3)),
+                                    b.tensor(np.array([[1, 0], [0, 1]]))))),
+    ("Residual changes channels without use_1x1conv", "use_1x1conv", _residual_widens),
+    ("Residual 0 channels", "num_channels", lambda b: _residual(b, 0)),
+    ("set_axes legend as one string", "legend",
+     lambda b: b.d2l.set_axes(b.d2l.plt.subplots()[1], "x", "y", None, None, "linear",
+                              "linear", "curve")),
+    ("sgd on a parameter without gradient", "params", _sgd_ungraded),
     # chapters 8-10
     ("tokenize one string", "lines", lambda b: b.d2l.tokenize("one line")),
     ("tokenize non-strings", "lines", lambda b: b.d2l.tokenize([1, 2], "char")),

@@ -12,6 +12,24 @@ def positive_int(fn, name, value):
         raise ValueError(f"{fn}: {name} must be a positive int, got {value!r}")
 
 
+def residual_sizes(num_channels, strides, input_channels=1):
+    """Raise ValueError naming the argument of `Residual` that is not a positive int."""
+    for name, value in (("input_channels", input_channels), ("num_channels", num_channels),
+                        ("strides", strides)):
+        positive_int("Residual", name, value)
+
+
+def residual_shortcut(block_shape, shortcut_shape):
+    """Raise ValueError naming use_1x1conv when the residual branch's output and the shortcut
+    (the input X) differ in a known size: the sum would fail or broadcast."""
+    pairs = zip(tuple(block_shape), tuple(shortcut_shape))
+    if len(block_shape) != len(shortcut_shape) or any(
+            a is not None and b is not None and a != b for a, b in pairs):
+        raise ValueError(f"Residual: the block's output has shape {tuple(block_shape)} but the "
+                         f"shortcut X has {tuple(shortcut_shape)}; pass use_1x1conv=True when "
+                         f"the channels or strides change")
+
+
 def non_negative_int(fn, name, value):
     """Raise ValueError unless `value` is an int >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
