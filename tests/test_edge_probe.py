@@ -104,6 +104,20 @@ def _sgd_ungraded(b):
     return b.d2l.sgd([param], 0.1, 2)
 
 
+def _seq2seq_bad_ids(name, index):
+    """train_seq2seq for one epoch over two toy batches whose second holds id 99 at X or Y
+    (index 0 or 2): TensorFlow runs that batch in its compiled step."""
+    from spec import modern_rnns as s2s
+
+    def call(b):
+        batches = [list(s2s.toy_batch(0)), list(s2s.toy_batch(1))]
+        batches[1][index] = batches[1][index].copy()
+        batches[1][index][0, 0] = 99
+        params = s2s.seq2seq_params(s2s.TOY_SIZES)
+        return s2s.run_train_seq2seq(b, params, s2s.TOY_SIZES, batches, 0.01, 1)[0]
+    return name, call
+
+
 CALLS = [
     # chapters 2-7 and aliases
     ("set_figsize zero width", "figsize", lambda b: b.d2l.set_figsize((0, 2))),
@@ -228,6 +242,8 @@ CALLS = [
      lambda b: b.d2l.set_axes(b.d2l.plt.subplots()[1], "x", "y", None, None, "linear",
                               "linear", "curve")),
     ("sgd on a parameter without gradient", "params", _sgd_ungraded),
+    ("train_seq2seq target id out of range", *_seq2seq_bad_ids("Y", 2)),
+    ("train_seq2seq source id out of range", *_seq2seq_bad_ids("X", 0)),
     # chapters 8-10
     ("tokenize one string", "lines", lambda b: b.d2l.tokenize("one line")),
     ("tokenize non-strings", "lines", lambda b: b.d2l.tokenize([1, 2], "char")),
