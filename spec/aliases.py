@@ -15,7 +15,7 @@ framework's function (so that `d2l.argmax is tf.argmax` keeps holding for the bo
 `arange(5, 2)` is empty in MXNet and an error in PyTorch and TensorFlow; `argmax` of an empty
 tensor raises each framework's own error. The edge strategies here draw only what the three
 answer alike (empty axes, non-finite values, length-1 axes); the wrappers d2l writes itself
-(`matmul`, `size`, `reduce_sum`, ...) name the argument when they reject one.
+(`matmul`, `size`, `to`, ...) name the argument when they reject one.
 """
 
 import numpy as np
