@@ -12,13 +12,6 @@ def positive_int(fn, name, value):
         raise ValueError(f"{fn}: {name} must be a positive int, got {value!r}")
 
 
-def residual_sizes(num_channels, strides, input_channels=1):
-    """Raise ValueError naming the argument of `Residual` that is not a positive int."""
-    for name, value in (("input_channels", input_channels), ("num_channels", num_channels),
-                        ("strides", strides)):
-        positive_int("Residual", name, value)
-
-
 def residual_shortcut(block_shape, shortcut_shape):
     """Raise ValueError naming use_1x1conv when the residual branch's output and the shortcut
     (the input X) differ in a known size: the sum would fail or broadcast."""
@@ -28,6 +21,20 @@ def residual_shortcut(block_shape, shortcut_shape):
         raise ValueError(f"Residual: the block's output has shape {tuple(block_shape)} but the "
                          f"shortcut X has {tuple(shortcut_shape)}; pass use_1x1conv=True when "
                          f"the channels or strides change")
+
+
+def positive_ints(fn, **sizes):
+    """Raise ValueError naming the first of the keyword `sizes` that is not an int >= 1."""
+    for name, value in sizes.items():
+        positive_int(fn, name, value)
+
+
+def boolean(fn, name, value):
+    """Raise ValueError unless `value` is True or False (a Python, NumPy or 0/1 int flag): a
+    string such as 'no' would count as True."""
+    is_flag = isinstance(value, numbers.Integral) or type(value).__name__ == "bool_"
+    if not is_flag or value not in (0, 1):
+        raise ValueError(f"{fn}: {name} must be True or False, got {value!r}")
 
 
 def non_negative_int(fn, name, value):

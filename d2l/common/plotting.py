@@ -82,9 +82,20 @@ def _check_axes_args(axes, xlim, ylim, xscale, yscale, legend):
     for name, scale in (("xscale", xscale), ("yscale", yscale)):
         if scale not in scales:
             raise ValueError(f"set_axes: {name} must be one of {scales}, got {scale!r}")
-    if isinstance(legend, str):
-        raise ValueError(f"set_axes: legend must be a list of labels, got the string {legend!r} "
-                         f"(write [{legend!r}])")
+    _check_labels("set_axes", "legend", legend)
+
+
+def _check_labels(fn, name, labels, empty=True):
+    """ValueError naming `name` (legend or fmts of `fn`) unless it is None or a list or tuple
+    (non-empty unless `empty`): one string would give one curve per character."""
+    if labels is None:
+        return
+    if isinstance(labels, str):
+        raise ValueError(f"{fn}: {name} must be a list of strings, got the string {labels!r} "
+                         f"(write [{labels!r}])")
+    if not isinstance(labels, (list, tuple)) or not (empty or labels):
+        raise ValueError(f"{fn}: {name} must be a{'' if empty else ' non-empty'} list of "
+                         f"strings, got {labels!r}")
 
 
 def _has_one_axis(X):
@@ -116,6 +127,8 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
     are repeated. At most `len(fmts)` curves are drawn, one format each.
     """
     check_figsize("plot", figsize)
+    _check_labels("plot", "fmts", fmts, empty=False)
+    _check_labels("plot", "legend", legend)
     if legend is None:
         legend = []
     X = _series("X", X)
@@ -220,6 +233,8 @@ class Animator:
         checks.positive_int("Animator", "nrows", nrows)
         checks.positive_int("Animator", "ncols", ncols)
         check_figsize("Animator", figsize)
+        _check_labels("Animator", "fmts", fmts, empty=False)
+        _check_labels("Animator", "legend", legend)
         if legend is None:
             legend = []
         use_svg_display()

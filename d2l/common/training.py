@@ -24,6 +24,7 @@ def accuracy(y_hat, y):
     eager ops cost about 50 µs each).
     """
     y_hat, y = to_numpy(y_hat), to_numpy(y)
+    scores_shape = y_hat.shape
     if y_hat.ndim > 1 and y_hat.shape[1] > 1:
         valid = ~np.isnan(y_hat).any(axis=1)
         y_hat = y_hat.argmax(axis=1)
@@ -32,8 +33,9 @@ def accuracy(y_hat, y):
             y_hat = y_hat[:, 0]
         valid = np.isfinite(y_hat)
     if y_hat.shape != y.shape:
-        raise ValueError(f"accuracy: predictions of shape {y_hat.shape} do not match labels y "
-                         f"of shape {y.shape}")
+        raise ValueError(f"accuracy: the predictions of y_hat (shape {scores_shape}) have "
+                         f"shape {y_hat.shape}, which does not match the labels y of shape "
+                         f"{y.shape}")
     with np.errstate(invalid="ignore"):
         return float(((y_hat.astype(y.dtype) == y) & valid).sum())
 

@@ -53,6 +53,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
     """Train a classifier on `device` with SGD (`lr`) and softmax cross-entropy, plotting
     train loss/accuracy five times per epoch and test accuracy per epoch; prints the final
     metrics and examples/sec. Returns None."""
+    checks.positive_int("train_ch6", "num_epochs", num_epochs)
     checks.positive_number("train_ch6", "lr", lr)
     _initialize(net, device)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()

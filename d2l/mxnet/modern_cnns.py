@@ -18,7 +18,7 @@ class Residual(nn.Block):
     """
 
     def __init__(self, num_channels, use_1x1conv=False, strides=1, **kwargs):
-        checks.residual_sizes(num_channels, strides)
+        checks.positive_ints("Residual", num_channels=num_channels, strides=strides)
         super().__init__(**kwargs)
         self.conv1 = nn.Conv2D(num_channels, kernel_size=3, padding=1, strides=strides)
         self.bn1 = nn.BatchNorm()

@@ -59,6 +59,7 @@ def load_array(data_arrays, batch_size, is_train=True):
     """
     checks.positive_int("load_array", "batch_size", batch_size)
     training.check_data_arrays(data_arrays)
+    checks.boolean("load_array", "is_train", is_train)
     dataset = tf.data.Dataset.from_tensor_slices(tuple(data_arrays))
     if is_train:
         dataset = dataset.shuffle(buffer_size=1000)

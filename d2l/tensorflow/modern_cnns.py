@@ -24,7 +24,7 @@ class Residual(keras.Model):
     """
 
     def __init__(self, num_channels, use_1x1conv=False, strides=1):
-        checks.residual_sizes(num_channels, strides)
+        checks.positive_ints("Residual", num_channels=num_channels, strides=strides)
         super().__init__()
         self.pad = keras.layers.ZeroPadding2D(1)
         self.conv1 = keras.layers.Conv2D(num_channels, 3, strides=strides)

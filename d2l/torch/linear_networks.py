@@ -57,6 +57,7 @@ def load_array(data_arrays, batch_size, is_train=True):
     """A DataLoader over equally long tensors (or arrays), shuffled when `is_train`."""
     checks.positive_int("load_array", "batch_size", batch_size)
     training.check_data_arrays(data_arrays)
+    checks.boolean("load_array", "is_train", is_train)
     tensors = [torch.as_tensor(a) for a in data_arrays]
     return _batch_loader(data.TensorDataset(*tensors), batch_size, is_train)
 

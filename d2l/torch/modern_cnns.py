@@ -17,7 +17,8 @@ class Residual(nn.Module):
     """
 
     def __init__(self, input_channels, num_channels, use_1x1conv=False, strides=1):
-        checks.residual_sizes(num_channels, strides, input_channels)
+        checks.positive_ints("Residual", input_channels=input_channels,
+                             num_channels=num_channels, strides=strides)
         super().__init__()
         self.conv1 = nn.Conv2d(input_channels, num_channels, kernel_size=3, padding=1,
                                stride=strides)
