@@ -20,8 +20,12 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import http.server
 import io
+import pathlib
 import tarfile
+import tempfile
+import threading
 import zipfile
 
 import numpy as np
@@ -112,7 +116,7 @@ class Archive:
 # ------------------------------------------------------------------ 13.2 hotdog
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hotdog():
     rng = np.random.default_rng(2)
     members = {f"hotdog/{split}/{kind}/{i}.png": png(picture(rng, 12 + i, 10))
@@ -139,7 +143,7 @@ def banana_split(rng, n):
     return images, np.array(rows, dtype=np.int64)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bananas():
     """contents[split] = (images uint8 HWC in label.csv order, targets (n, 5) pixels)."""
     rng = np.random.default_rng(6)
@@ -190,7 +194,7 @@ def voc_label(rng, height, width):
     return index
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def voc():
     """contents[split] = list of (name, feature uint8 HWC as decoded, label class-index image
     (H, W) with 255 at boundaries, label colours uint8 HWC)."""
@@ -215,11 +219,11 @@ def voc():
 
 # ------------------------------------------------------------------ 13.13-13.14 Kaggle
 
-CIFAR_LABELS = ["frog", "truck", "truck", "deer", "automobile", "frog", "deer", "frog",
-                "truck", "deer", "frog", "automobile"]
+CIFAR_LABELS = ["frog", "truck", "truck", "deer", "deer", "frog", "deer", "frog", "truck",
+                "deer", "frog", "truck"]  # 4 of each class
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cifar10_tiny():
     """contents: 'labels' {id: label}, 'train' {file: bytes}, 'test' {file: bytes}."""
     rng = np.random.default_rng(13)
@@ -238,7 +242,7 @@ DOG_BREEDS = ["boston_bull", "dingo", "boston_bull", "pekinese", "dingo", "pekin
               "boston_bull", "dingo"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def dog_tiny():
     """contents: 'labels' {id: breed}, 'train' {file: bytes}, 'test' {file: bytes}."""
     rng = np.random.default_rng(14)
@@ -265,15 +269,34 @@ def served(*names, archives=None):
     maps a name to other Archive bytes to serve instead. 'Downloading ...' lines are
     discarded."""
     archives = archives or {}
-    with support.data_sandbox() as (cache, www, _), \
-            contextlib.redirect_stdout(io.StringIO()):
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+        cache, www = pathlib.Path(tmp, "cache"), pathlib.Path(tmp, "www")
+        cache.mkdir()
+        www.mkdir()
         entries = {}
         for name in names:
             archive = archives.get(name) or ARCHIVES[name]()
             (www / HUB_FILES[name]).write_bytes(archive.data)
             entries[name] = (data_hub.DATA_URL + HUB_FILES[name], archive.sha1)
-        with support.patched(data_hub.DATA_HUB, **entries):
+        with _quick_server(www) as url, support.environ(D2L_DATA_DIR=cache, D2L_DATA_URL=url), \
+                support.patched(data_hub.DATA_HUB, **entries):
             yield cache
+
+
+@contextlib.contextmanager
+def _quick_server(directory):
+    """support.serve with a 10 ms shutdown poll (its 0.5 s default costs each probe ~0.5 s);
+    yields the base URL."""
+    handler = functools.partial(support._QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def replaced(archive, members):
