@@ -122,8 +122,9 @@ def _error_seen(call, *words):
 
 
 def _broken_bananas_probe(b):
-    """A label.csv line with a missing field, a header that is not the book's, an image that
-    is not a PNG, an image label.csv lists but the archive lacks."""
+    """A label.csv line with a missing field, a header that is not the book's, a value that is
+    not a number, images that are not PNGs (read alone, and among the threads decoding the
+    training split), an image label.csv lists but the archive lacks."""
     csv_path = "banana-detection/bananas_train/label.csv"
     good = vf.bananas()
     head = "img_name,label,xmin,ymin,xmax,ymax\n"
@@ -131,6 +132,7 @@ def _broken_bananas_probe(b):
              ({csv_path: b"name,label,x1,y1,x2,y2\n0.png,0,1,2,3,4\n"}, True, "label.csv"),
              ({csv_path: (head + "0.png,0,1,2,3,x\n").encode()}, True, "label.csv"),
              ({"banana-detection/bananas_val/images/1.png": b"not a png"}, False, "1.png"),
+             ({"banana-detection/bananas_train/images/5.png": b""}, True, "5.png"),
              ({csv_path: (head + "77.png,0,1,2,3,4\n").encode()}, True, "77.png")]
     seen = []
     for members, is_train, word in cases:
@@ -221,7 +223,7 @@ ENTRIES += [
           "that is not img_name,label,xmin,ymin,xmax,ymax, an image file that is not an image, "
           "and an image label.csv lists but the folder lacks: each a ValueError naming the "
           "file.",
-          probe=_broken_bananas_probe, expect=lambda: [["ValueError", True]] * 5, tol=EXACT),
+          probe=_broken_bananas_probe, expect=lambda: [["ValueError", True]] * 6, tol=EXACT),
     Entry("BananasDataset", "13.6", "BananasDataset(is_train)",
           "Prints 'read {N} training examples' / 'read {N} validation examples'; attributes "
           "features and labels as read_data_bananas gives them; item i = (image float32 in "

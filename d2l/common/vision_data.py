@@ -138,11 +138,11 @@ def read_voc_arrays(voc_dir, is_train=True):
     return features, labels
 
 
-def voc_colormap2label_codes():
-    """The VOC lookup vector as NumPy int64 (256**3,): entry (R * 256 + G) * 256 + B holds
-    the class id of that colour, every other entry 0."""
+def voc_colormap2label_codes(dtype=np.int64):
+    """The VOC lookup vector as a NumPy array (256**3,) of `dtype`: entry
+    (R * 256 + G) * 256 + B holds the class id of that colour, every other entry 0."""
     colors = np.array(VOC_COLORMAP, dtype=np.int64)
-    lookup = np.zeros(256 ** 3, dtype=np.int64)
+    lookup = np.zeros(256 ** 3, dtype=dtype)
     lookup[(colors[:, 0] * 256 + colors[:, 1]) * 256 + colors[:, 2]] = np.arange(len(colors))
     return lookup
 

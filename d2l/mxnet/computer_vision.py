@@ -6,6 +6,7 @@ boxes in corner form (x1, y1, x2, y2).
 
 import random
 
+import numpy as onp
 from mxnet import gluon, np
 
 from ..common import checks
@@ -65,7 +66,7 @@ def read_voc_images(voc_dir, is_train=True):
 def voc_colormap2label():
     """The float32 lookup vector (256**3,): entry (R * 256 + G) * 256 + B is that colour's
     class id, 0 for colours that are not in VOC_COLORMAP."""
-    return np.array(shared.voc_colormap2label_codes(), dtype="float32")
+    return np.array(shared.voc_colormap2label_codes(onp.float32), dtype="float32")
 
 
 def voc_label_indices(colormap, colormap2label):

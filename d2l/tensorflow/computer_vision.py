@@ -73,7 +73,7 @@ def read_voc_images(voc_dir, is_train=True):
 def voc_colormap2label():
     """The int32 lookup vector (256**3,): entry (R * 256 + G) * 256 + B is that colour's
     class id, 0 for colours that are not in VOC_COLORMAP."""
-    return tf.constant(shared.voc_colormap2label_codes().astype(np.int32))
+    return tf.constant(shared.voc_colormap2label_codes(np.int32))
 
 
 def voc_label_indices(colormap, colormap2label):
