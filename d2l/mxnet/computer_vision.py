@@ -73,9 +73,9 @@ def voc_label_indices(colormap, colormap2label):
     """Class ids (H, W) of a label image colormap (H, W, 3) of RGB values 0..255, in the
     lookup's dtype (float32); colours not in VOC_COLORMAP (e.g. the boundaries) give 0."""
     shared.check_colormap(colormap.shape, 2, colormap2label.shape)
-    colormap = colormap.astype("int32")
-    if colormap.size:
+    if colormap.dtype != onp.uint8 and colormap.size:  # uint8 needs no check (no sync)
         shared.check_colour_values(int(colormap.min()), int(colormap.max()))
+    colormap = colormap.astype("int32")
     codes = (colormap[:, :, 0] * 256 + colormap[:, :, 1]) * 256 + colormap[:, :, 2]
     return colormap2label[codes]
 

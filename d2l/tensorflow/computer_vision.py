@@ -80,9 +80,9 @@ def voc_label_indices(colormap, colormap2label):
     """Class ids (H, W) of a label image colormap (H, W, 3) of RGB values 0..255, in the
     lookup's dtype (int32); colours not in VOC_COLORMAP (e.g. the boundaries) give 0."""
     shared.check_colormap(colormap.shape, 2, colormap2label.shape)
-    colormap = tf.cast(colormap, tf.int32)
-    if tf.size(colormap) > 0:
+    if colormap.dtype != tf.uint8 and tf.size(colormap) > 0:  # uint8 needs no check
         shared.check_colour_values(int(tf.reduce_min(colormap)), int(tf.reduce_max(colormap)))
+    colormap = tf.cast(colormap, tf.int32)
     codes = (colormap[:, :, 0] * 256 + colormap[:, :, 1]) * 256 + colormap[:, :, 2]
     return tf.gather(colormap2label, codes)
 

@@ -74,9 +74,10 @@ def voc_label_indices(colormap, colormap2label):
     """Class ids (H, W), int64, of a label image colormap (3, H, W) of RGB values 0..255
     (colours not in VOC_COLORMAP, e.g. the boundaries, give 0)."""
     shared.check_colormap(colormap.shape, 0, colormap2label.shape)
-    colormap = torch.as_tensor(colormap).long()
-    if colormap.numel():
+    colormap = torch.as_tensor(colormap)
+    if colormap.dtype != torch.uint8 and colormap.numel():  # uint8 needs no check (no sync)
         shared.check_colour_values(int(colormap.min()), int(colormap.max()))
+    colormap = colormap.long()
     codes = (colormap[0] * 256 + colormap[1]) * 256 + colormap[2]
     return colormap2label[codes.to(colormap2label.device)].long()
 
