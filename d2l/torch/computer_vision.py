@@ -92,7 +92,7 @@ def voc_rand_crop(feature, label, height, width):
     return feature[window], label[window]
 
 
-class Normalize:
+class _Normalize:
     """(img - mean) / std per channel of a float image (C, H, W), as
     torchvision.transforms.Normalize (without importing torchvision, which takes seconds)."""
 
@@ -116,7 +116,7 @@ class VOCSegDataset(data.Dataset):
 
     def __init__(self, is_train, crop_size, voc_dir):
         self.crop_size = shared.crop_size_of("VOCSegDataset", crop_size)
-        self.transform = Normalize(shared.VOC_RGB_MEAN, shared.VOC_RGB_STD)
+        self.transform = _Normalize(shared.VOC_RGB_MEAN, shared.VOC_RGB_STD)
         features, labels = read_voc_images(voc_dir, is_train=is_train)
         self.features = self.filter(features)
         self.labels = self.filter(labels)
