@@ -20,12 +20,8 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
-import http.server
 import io
-import pathlib
 import tarfile
-import tempfile
-import threading
 import zipfile
 
 import numpy as np
@@ -269,34 +265,15 @@ def served(*names, archives=None):
     maps a name to other Archive bytes to serve instead. 'Downloading ...' lines are
     discarded."""
     archives = archives or {}
-    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
-        cache, www = pathlib.Path(tmp, "cache"), pathlib.Path(tmp, "www")
-        cache.mkdir()
-        www.mkdir()
+    with support.data_sandbox() as (cache, www, _), \
+            contextlib.redirect_stdout(io.StringIO()):
         entries = {}
         for name in names:
             archive = archives.get(name) or ARCHIVES[name]()
             (www / HUB_FILES[name]).write_bytes(archive.data)
             entries[name] = (data_hub.DATA_URL + HUB_FILES[name], archive.sha1)
-        with _quick_server(www) as url, support.environ(D2L_DATA_DIR=cache, D2L_DATA_URL=url), \
-                support.patched(data_hub.DATA_HUB, **entries):
+        with support.patched(data_hub.DATA_HUB, **entries):
             yield cache
-
-
-@contextlib.contextmanager
-def _quick_server(directory):
-    """support.serve with a 10 ms shutdown poll (its 0.5 s default costs each probe ~0.5 s);
-    yields the base URL."""
-    handler = functools.partial(support._QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def replaced(archive, members):
