@@ -121,12 +121,13 @@ def _error_seen(call, *words):
     return ["no error", False]
 
 
-def _broken_bananas_probe(b):
-    """A label.csv line with a missing field, a header that is not the book's, a value that is
-    not a number, images that are not PNGs (read alone, and among the threads decoding the
-    training split), an image label.csv lists but the archive lacks."""
+@functools.cache
+def _broken_bananas():
+    """[(archive, is_train, the word the error must name)]: a label.csv line with a missing
+    field, a header that is not the book's, a value that is not a number, images that are not
+    PNGs (read alone, and among the threads decoding the training split), an image label.csv
+    lists but the archive lacks."""
     csv_path = "banana-detection/bananas_train/label.csv"
-    good = vf.bananas()
     head = "img_name,label,xmin,ymin,xmax,ymax\n"
     cases = [({csv_path: (head + "0.png,0,1,2,3\n").encode()}, True, "label.csv"),
              ({csv_path: b"name,label,x1,y1,x2,y2\n0.png,0,1,2,3,4\n"}, True, "label.csv"),
@@ -134,9 +135,13 @@ def _broken_bananas_probe(b):
              ({"banana-detection/bananas_val/images/1.png": b"not a png"}, False, "1.png"),
              ({"banana-detection/bananas_train/images/5.png": b""}, True, "5.png"),
              ({csv_path: (head + "77.png,0,1,2,3,4\n").encode()}, True, "77.png")]
+    return [(vf.replaced(vf.bananas(), members), is_train, word)
+            for members, is_train, word in cases]
+
+
+def _broken_bananas_probe(b):
     seen = []
-    for members, is_train, word in cases:
-        broken = vf.replaced(good, members)
+    for broken, is_train, word in _broken_bananas():
         with vf.served("banana-detection", archives={"banana-detection": broken}):
             seen.append(_error_seen(lambda: b.d2l.read_data_bananas(is_train),  # noqa: B023
                                     "read_data_bananas", word))
@@ -273,15 +278,21 @@ def _read_voc_expect():
             for split in ("train", "val")]
 
 
-def _broken_voc_probe(b):
+@functools.cache
+def _broken_voc():
+    """[(archive, the word the error must name)]: an unreadable label and feature image, a
+    label image smaller than its feature image."""
     root = "VOCdevkit/VOC2012"
     cases = [({f"{root}/SegmentationClass/2007_000033.png": b"\x89PNG broken"}, "2007_000033"),
              ({f"{root}/JPEGImages/2007_000039.jpg": b""}, "2007_000039"),
              ({f"{root}/SegmentationClass/2007_000032.png": vf.png(np.zeros((5, 5, 3)))},
-              "2007_000032")]  # a label image smaller than its feature image
+              "2007_000032")]
+    return [(vf.replaced(vf.voc(), members), word) for members, word in cases]
+
+
+def _broken_voc_probe(b):
     seen = []
-    for members, word in cases:
-        broken = vf.replaced(vf.voc(), members)
+    for broken, word in _broken_voc():
         with vf.served("voc2012", archives={"voc2012": broken}):
             voc_dir = _voc_dir(b)
             seen.append(_error_seen(lambda: b.d2l.read_voc_images(voc_dir),  # noqa: B023
@@ -649,6 +660,26 @@ def _reorg_probe(b, name="cifar10_tiny", csv_name="trainLabels.csv", valid_ratio
         return [labels, runs, copies_equal, untouched]
 
 
+def _reorg_test_probe(b):
+    """reorg_test twice: [the files made each time, whether they and the sources hold the
+    sources' bytes]."""
+    with vf.served("cifar10_tiny"):
+        data_dir = b.d2l.download_extract("cifar10_tiny")
+        before = _digests(os.path.join(data_dir, "test"))
+        runs = []
+        for _ in range(2):
+            b.d2l.reorg_test(data_dir)
+            runs.append(_digests(os.path.join(data_dir, "train_valid_test")))
+        return [[sorted(made) for made in runs],
+                runs[1] == {f"test/unknown/{p}": d for p, d in before.items()},
+                _digests(os.path.join(data_dir, "test")) == before]
+
+
+def _reorg_test_expect():
+    made = sorted(f"test/unknown/{file}" for file in vf.cifar10_tiny().contents["test"])
+    return [[made, made], True, True]
+
+
 def _reorg_expect(name="cifar10_tiny", valid_ratio=0.5):
     """The split written from the book's rule, files taken in name order."""
     contents = vf.ARCHIVES[name]().contents
@@ -711,7 +742,7 @@ ENTRIES += [
     Entry("reorg_test", "13.13", "reorg_test(data_dir)",
           "Copies every file of data_dir/test into train_valid_test/test/unknown; idempotent, "
           "the sources never written; a data_dir without test/ is a ValueError naming it.",
-          probe=_reorg_probe, expect=_reorg_expect, tol=EXACT,
+          probe=_reorg_test_probe, expect=_reorg_test_expect, tol=EXACT,
           rejects=(Reject("no test folder", lambda b: ("no-such-dir",), match="data_dir"),)),
 ]
 

@@ -21,8 +21,12 @@ def read_data_bananas(is_train=True):
     """(images, targets): a list of uint8 CHW (3, 256, 256) tensors in label.csv order, and
     float32 targets (N, 1, 5) = (class, x1, y1, x2, y2) / 256."""
     images, targets = shared.read_bananas(is_train)
-    return ([torch.from_numpy(i).permute(2, 0, 1).contiguous() for i in images],
-            torch.from_numpy(targets))
+    return [_chw(i) for i in images], torch.from_numpy(targets)
+
+
+def _chw(array):
+    """A uint8 image (H, W, C) read by PIL as a (C, H, W) tensor."""
+    return torch.from_numpy(array).permute(2, 0, 1).contiguous()
 
 
 class BananasDataset(data.Dataset):
@@ -51,10 +55,6 @@ def load_data_bananas(batch_size):
 # --- 13.9 Semantic Segmentation and the Dataset ---
 __all__ += ["read_voc_images", "voc_colormap2label", "voc_label_indices", "voc_rand_crop",
             "VOCSegDataset", "load_data_voc"]
-
-
-def _chw(array):
-    return torch.from_numpy(array).permute(2, 0, 1).contiguous()
 
 
 def read_voc_images(voc_dir, is_train=True):
