@@ -224,8 +224,9 @@ ENTRIES += [
           probe=_bananas_probe, expect=_bananas_expect, tol=EXACT,
           rejects=(Reject("is_train not a bool", lambda b: ("train",), match="is_train"),)),
     Entry("read_data_bananas (broken files)", "13.6", "read_data_bananas(is_train=True)",
-          "A label.csv with a line that is not six fields (name and five numbers) or a header "
-          "that is not img_name,label,xmin,ymin,xmax,ymax, an image file that is not an image, "
+          "A label.csv with a line that is not six fields (name and five numbers; blank "
+          "lines are skipped) or a header that is not six columns starting with img_name, an "
+          "image file that is not an image, "
           "and an image label.csv lists but the folder lacks: each a ValueError naming the "
           "file.",
           probe=_broken_bananas_probe, expect=lambda: [["ValueError", True]] * 6, tol=EXACT),

@@ -122,3 +122,49 @@ def test_voc_label_indices_and_crop_on_the_gpu(gpu_backend):
     np.testing.assert_array_equal(ids, np.arange(24).reshape(4, 6) % 21)
     feature, label = b.d2l.voc_rand_crop(image, image, 2, 3)
     assert np.array_equal(b.numpy(feature), b.numpy(label))
+
+
+def test_blank_lines_of_label_csv_are_skipped(backend):
+    """As pandas (the book's reader) skips them."""
+    images, rows = vf.bananas().contents["val"]
+    lines = ["img_name,label,xmin,ymin,xmax,ymax", ""]
+    lines += [f"{i}.png," + ",".join(str(v) for v in r) for i, r in enumerate(rows)]
+    # contents["val"] lists the images in label.csv order: name them 0.png, 1.png, ... again
+    members = {"banana-detection/bananas_val/label.csv": "\n\n".join(lines).encode()}
+    members.update({f"banana-detection/bananas_val/images/{i}.png": vf.png(image)
+                    for i, image in enumerate(images)})
+    archive = vf.replaced(vf.bananas(), members)
+    with vf.served("banana-detection", archives={"banana-detection": archive}):
+        read, targets = backend.d2l.read_data_bananas(False)
+    assert len(read) == len(images)
+    np.testing.assert_array_equal(backend.numpy(targets), rows[:, None, :] / 256)
+
+
+@pytest.mark.slow
+def test_book_sized_banana_splits_load_in_batches_of_32(backend):
+    """1000 training and 100 validation images, as the book's dataset: the printed counts, and
+    every batch of load_data_bananas(32) in the framework's layout."""
+    rng = np.random.default_rng(1)
+    images, _ = vf.banana_split(rng, 10)
+    pngs = [vf.png(image) for image in images]  # 10 pictures, each file one of them
+    members = {}
+    for split, n in (("train", 1000), ("val", 100)):
+        rows = rng.integers(0, 200, (n, 5))
+        folder = f"banana-detection/bananas_{split}"
+        members[f"{folder}/label.csv"] = "\n".join(
+            ["img_name,label,xmin,ymin,xmax,ymax"]
+            + [f"{i}.png," + ",".join(str(v) for v in r) for i, r in enumerate(rows)]).encode()
+        members.update({f"{folder}/images/{i}.png": pngs[i % 10] for i in range(n)})
+    archive = vf.Archive(vf.zip_bytes(members), {})
+    with vf.served("banana-detection", archives={"banana-detection": archive}), \
+            contextlib.redirect_stdout(io.StringIO()) as out:
+        train_iter, val_iter = backend.d2l.load_data_bananas(32)
+    assert out.getvalue().splitlines()[-2:] == ["read 1000 training examples",
+                                               "read 100 validation examples"]
+    image_shape = (3, 256, 256) if EXAMPLES_FIRST[backend.name] else (256, 256, 3)
+    for data_iter, n in ((train_iter, 1000), (val_iter, 100)):
+        sizes = []
+        for X, Y in data_iter:
+            assert tuple(X.shape[1:]) == image_shape and tuple(Y.shape[1:]) == (1, 5)
+            sizes.append(X.shape[0])
+        assert sum(sizes) == n and max(sizes) == 32

@@ -53,17 +53,22 @@ def read_images(paths, fn):
 
 def read_banana_labels(csv_path, fn="read_data_bananas"):
     """The rows of a banana-detection `label.csv`: (image file names, targets (N, 5) float64 of
-    class, xmin, ymin, xmax, ymax in pixels). The header must be the six BANANA_COLUMNS."""
+    class, xmin, ymin, xmax, ymax in pixels). The header must have six columns, the first
+    img_name (the book reads the other five by position); blank lines are skipped, as pandas
+    does."""
     try:
         with open(csv_path, newline="") as f:
             rows = list(csv.reader(f))
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"{fn}: cannot read the label file {csv_path!r}: {error}") from None
-    if not rows or tuple(c.strip() for c in rows[0]) != BANANA_COLUMNS:
-        raise ValueError(f"{fn}: the label file {csv_path!r} must start with the header "
-                         f"{','.join(BANANA_COLUMNS)}, got {rows[0] if rows else 'nothing'}")
+    if not rows or len(rows[0]) != len(BANANA_COLUMNS) or rows[0][0].strip() != "img_name":
+        raise ValueError(f"{fn}: the label file {csv_path!r} must start with a header of six "
+                         f"columns such as {','.join(BANANA_COLUMNS)}, got "
+                         f"{rows[0] if rows else 'nothing'}")
     names, targets = [], []
     for line, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
         try:
             if len(row) != len(BANANA_COLUMNS) or not row[0].strip():
                 raise ValueError(f"{len(row)} fields")
