@@ -3,6 +3,7 @@
 Layouts: images CHW (batches NCHW); boxes in corner form (x1, y1, x2, y2).
 """
 
+import numpy as np
 import torch
 from torch.utils import data
 
@@ -26,7 +27,7 @@ def read_data_bananas(is_train=True):
 
 def _chw(array):
     """A uint8 image (H, W, C) read by PIL as a (C, H, W) tensor."""
-    return torch.from_numpy(array).permute(2, 0, 1).contiguous()
+    return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))
 
 
 class BananasDataset(data.Dataset):
