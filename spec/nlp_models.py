@@ -166,8 +166,8 @@ def loaded(b, net, params, example):
 
         with tf.device(b.device):
             net(example)
-        params = keras_birnn_params(params) if "2.weight_ih_l0" not in params and \
-            "1.weight_ih_l0" in params else params
+        if "1.weight_ih_l0" in params:  # BiRNN: one Keras layer per LSTM layer
+            params = keras_birnn_params(params)
     else:
         net.to(b.device)
     b.d2l.import_params(net, params)
