@@ -9,6 +9,7 @@ from . import (
     attention_mechanisms,
     convolutional_neural_networks,
     deep_learning_computation,
+    generative_adversarial_networks,
     linear_networks,
     modern_cnns,
     modern_rnns,
@@ -22,7 +23,8 @@ ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptr
            + deep_learning_computation.ENTRIES + convolutional_neural_networks.ENTRIES
            + modern_cnns.ENTRIES + recurrent_neural_networks.ENTRIES
            + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES
-           + optimization_algorithms.ENTRIES + aliases.ENTRIES)
+           + optimization_algorithms.ENTRIES + generative_adversarial_networks.ENTRIES
+           + aliases.ENTRIES)
 
 
 def symbol(entry):

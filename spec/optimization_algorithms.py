@@ -506,3 +506,46 @@ ENTRIES = [
           "exception propagates).",
           probe=_benchmark_probe, expect=lambda: [True, True, 2, True, True], tol=EXACT),
 ]
+
+
+# Each framework's own conventions, made visible with epsilon = 1 (where it sits matters) or
+# the framework's defaults (AdaDelta's epsilon, Keras' AdaGrad accumulator): kind ->
+# framework -> (optimizer, hyperparams, its Rule). tests/test_optimization.py checks that
+# each framework follows its Rule and not the other convention.
+_ADAGRAD, _RMSPROP = Rule("adagrad", lr=0.1, eps=1.0), Rule("rmsprop", lr=0.01, eps=1.0)
+_ADAM = Rule("adam", lr=0.01, eps=1.0, eps_inside=False)
+FRAMEWORK_RULES = {
+    "adagrad": {"mxnet": ("adagrad", {"learning_rate": 0.1, "eps": 1.0}, _ADAGRAD),
+                "torch": ("Adagrad", {"lr": 0.1, "eps": 1.0},
+                          dataclasses.replace(_ADAGRAD, eps_inside=False)),
+                "tensorflow": ("Adagrad", {"learning_rate": 0.1, "epsilon": 1.0},
+                               dataclasses.replace(_ADAGRAD, init=0.1))},
+    "rmsprop": {"mxnet": ("rmsprop", {"learning_rate": 0.01, "gamma1": 0.9, "epsilon": 1.0},
+                          _RMSPROP),
+                "torch": ("RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1.0},
+                          dataclasses.replace(_RMSPROP, eps_inside=False)),
+                "tensorflow": ("RMSprop", {"learning_rate": 0.01, "rho": 0.9, "epsilon": 1.0},
+                               _RMSPROP)},
+    "adam": {"mxnet": ("adam", {"learning_rate": 0.01, "epsilon": 1.0},
+                       dataclasses.replace(_ADAM, hat=True)),
+             "torch": ("Adam", {"lr": 0.01, "eps": 1.0}, _ADAM),
+             "tensorflow": ("Adam", {"learning_rate": 0.01, "epsilon": 1.0},
+                            dataclasses.replace(_ADAM, hat=True))},
+    "adadelta": {"mxnet": ("adadelta", {"rho": 0.9}, Rule("adadelta", eps=1e-5)),
+                 "torch": ("Adadelta", {"rho": 0.9}, Rule("adadelta", eps=1e-6)),
+                 "tensorflow": ("Adadelta", {"learning_rate": 1.0, "rho": 0.9},
+                                Rule("adadelta", eps=1e-7))},
+}
+
+
+def other_convention(rule):
+    """The same update with the convention `rule` does not use: epsilon on the other side of
+    the root, Adam's bias correction the other way, AdaGrad's accumulator from 0 instead of
+    0.1, AdaDelta with the book's epsilon 1e-5 (1e-6 where the framework uses 1e-5)."""
+    if rule.kind == "adam":
+        return dataclasses.replace(rule, hat=not rule.hat)
+    if rule.init:
+        return dataclasses.replace(rule, init=0.0)
+    if rule.kind == "adadelta":
+        return dataclasses.replace(rule, eps=1e-6 if rule.eps == 1e-5 else 1e-5)
+    return dataclasses.replace(rule, eps_inside=not rule.eps_inside)
