@@ -103,23 +103,37 @@ def check_trainer_fn(fn, trainer_fn, args):
         pass
 
 
-def check_optimizer_factory(fn, trainer_fn, hyperparams, *params):
-    """Raise ValueError unless `trainer_fn(*params, **hyperparams)` is a valid call."""
+def make_optimizer(fn, trainer_fn, hyperparams, *params):
+    """`trainer_fn(*params, **hyperparams)`; ValueError naming trainer_fn and hyperparams when
+    that call does not fit the signature or the optimizer refuses the hyperparameters."""
     if not isinstance(hyperparams, dict):
         raise ValueError(f"{fn}: hyperparams must be a dict of keyword arguments, got "
                          f"{hyperparams!r}")
+    lead = "params, " if params else ""
     try:
         inspect.signature(trainer_fn).bind(*params, **hyperparams)
     except TypeError as error:
-        lead = "params, " if params else ""
         raise ValueError(f"{fn}: trainer_fn cannot be called as trainer_fn({lead}**hyperparams) "
                          f"with hyperparams keys {sorted(hyperparams)}: {error}") from None
-    except ValueError:
+    except ValueError:  # no signature to check (a builtin): the call decides
         pass
+    try:
+        return trainer_fn(*params, **hyperparams)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{fn}: trainer_fn({lead}**hyperparams) refused hyperparams "
+                         f"{hyperparams!r}: {error}") from None
 
 
 def check_loop(fn, num_epochs):
     checks.positive_int(fn, "num_epochs", num_epochs)
+
+
+def input_width(fn, data_iter):
+    """The number of features of the first batch X (B, d) of `data_iter`."""
+    X, _ = next(iter(data_iter), (None, None))
+    if X is None:
+        raise ValueError(f"{fn}: data_iter gave no batches")
+    return int(X.shape[1])
 
 
 class WholeData:

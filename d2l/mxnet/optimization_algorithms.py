@@ -94,8 +94,7 @@ def train_concise_ch11(tr_name, hyperparams, data_iter, num_epochs=2):
     `train_ch11`. The input width is read from the first batch. Returns None."""
     _check_optimizer(tr_name, hyperparams)
     opt.check_loop("train_concise_ch11", num_epochs)
-    X0, _ = next(iter(data_iter))
-    net = _concise_net(int(X0.shape[1]))
+    net = _concise_net(opt.input_width("train_concise_ch11", data_iter))
     trainer = gluon.Trainer(net.collect_params(), tr_name, hyperparams)
     loss = gluon.loss.L2Loss()
     whole = opt.WholeData(data_iter, np.array)

@@ -68,11 +68,9 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=2):
     """Linear regression with the Keras optimizer `trainer_fn(**hyperparams)` (e.g.
     keras.optimizers.SGD) on MeanSquaredError / 2, plotting and printing as `train_ch11`.
     Returns None."""
-    opt.check_optimizer_factory("train_concise_ch11", trainer_fn, hyperparams)
     opt.check_loop("train_concise_ch11", num_epochs)
-    X0, _ = next(iter(data_iter))
-    net = _concise_net(int(X0.shape[1]))
-    optimizer = trainer_fn(**hyperparams)
+    net = _concise_net(opt.input_width("train_concise_ch11", data_iter))
+    optimizer = opt.make_optimizer("train_concise_ch11", trainer_fn, hyperparams)
     loss = keras.losses.MeanSquaredError()
     whole = opt.WholeData(data_iter, tf.constant)
 

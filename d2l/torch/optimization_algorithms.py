@@ -68,11 +68,10 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=4):
     """Linear regression with the optimizer `trainer_fn(net.parameters(), **hyperparams)`
     (e.g. torch.optim.SGD) on loss MSELoss / 2, plotting and printing as `train_ch11`.
     The input width is read from the first batch (the book hard-codes 5). Returns None."""
-    opt.check_optimizer_factory("train_concise_ch11", trainer_fn, hyperparams, "params")
     opt.check_loop("train_concise_ch11", num_epochs)
-    X0, _ = next(iter(data_iter))
-    net = _concise_net(int(X0.shape[1]))
-    optimizer = trainer_fn(net.parameters(), **hyperparams)
+    net = _concise_net(opt.input_width("train_concise_ch11", data_iter))
+    optimizer = opt.make_optimizer("train_concise_ch11", trainer_fn, hyperparams,
+                                   list(net.parameters()))
     loss = nn.MSELoss()
     whole = opt.WholeData(data_iter, torch.from_numpy)
 
