@@ -139,12 +139,17 @@ def input_width(fn, data_iter):
 class WholeData:
     """The examples of a data iterator gathered once, so that the loss over all of them is one
     forward pass (the mean `evaluate_loss` computes batch by batch). `to_tensor` converts a
-    NumPy array to the backend's tensor."""
+    NumPy array to the backend's tensor; `direct(data_iter)` returns the (X, y) tensors a
+    known loader holds without iterating it (None for other iterators, which are iterated
+    once)."""
 
-    def __init__(self, data_iter, to_tensor):
-        self.data_iter, self.to_tensor, self.arrays = data_iter, to_tensor, None
+    def __init__(self, data_iter, to_tensor, direct=None):
+        self.data_iter, self.to_tensor, self.direct = data_iter, to_tensor, direct
+        self.arrays = None
 
     def get(self):
+        if self.arrays is None:
+            self.arrays = self.direct(self.data_iter) if self.direct else None
         if self.arrays is None:
             parts = [(to_numpy(X), to_numpy(y)) for X, y in self.data_iter]
             if not parts:

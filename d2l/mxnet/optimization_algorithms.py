@@ -27,6 +27,14 @@ def get_data_ch11(batch_size=10, n=1500):
                       is_train=True), features.shape[1]
 
 
+def _whole(data_iter):
+    """(X, y) of a Gluon DataLoader over an ArrayDataset of two arrays, else None."""
+    dataset = getattr(data_iter, "_dataset", None)
+    if isinstance(dataset, gluon.data.ArrayDataset) and len(dataset._data) == 2:
+        return tuple(a if isinstance(a, np.ndarray) else np.array(a) for a in dataset._data)
+    return None
+
+
 def _init_linreg(feature_dim):
     """w ~ N(0, 0.01²) of shape (feature_dim, 1) and b = 0 (1,), with gradient buffers."""
     w = np.random.normal(scale=0.01, size=(feature_dim, 1))
@@ -44,7 +52,7 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim, num_epoc
     checks.positive_int("train_ch11", "feature_dim", feature_dim)
     opt.check_loop("train_ch11", num_epochs)
     w, b = _init_linreg(feature_dim)
-    whole = opt.WholeData(data_iter, np.array)
+    whole = opt.WholeData(data_iter, np.array, _whole)
 
     def step(X, y):
         with autograd.record():
@@ -97,7 +105,7 @@ def train_concise_ch11(tr_name, hyperparams, data_iter, num_epochs=2):
     net = _concise_net(opt.input_width("train_concise_ch11", data_iter))
     trainer = gluon.Trainer(net.collect_params(), tr_name, hyperparams)
     loss = gluon.loss.L2Loss()
-    whole = opt.WholeData(data_iter, np.array)
+    whole = opt.WholeData(data_iter, np.array, _whole)
 
     def step(X, y):
         with autograd.record():

@@ -24,6 +24,13 @@ def get_data_ch11(batch_size=10, n=1500):
     return load_array((features, labels), batch_size, is_train=True), features.shape[1]
 
 
+def _whole(data_iter):
+    """(X, y) of a tf.data.Dataset of (X, y) batches, regathered in one batch, else None."""
+    if isinstance(data_iter, tf.data.Dataset):
+        return next(iter(data_iter.unbatch().batch(2**31 - 1)), None)
+    return None
+
+
 def _init_linreg(feature_dim):
     """tf.Variables w ~ N(0, 0.01²) of shape (feature_dim, 1) and b = 0 (1,)."""
     w = tf.Variable(tf.random.normal((feature_dim, 1), mean=0, stddev=0.01))
@@ -40,7 +47,7 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim, num_epoc
     checks.positive_int("train_ch11", "feature_dim", feature_dim)
     opt.check_loop("train_ch11", num_epochs)
     w, b = _init_linreg(feature_dim)
-    whole = opt.WholeData(data_iter, tf.constant)
+    whole = opt.WholeData(data_iter, tf.constant, _whole)
 
     def step(X, y):
         with tf.GradientTape() as tape:
@@ -72,7 +79,7 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=2):
     net = _concise_net(opt.input_width("train_concise_ch11", data_iter))
     optimizer = opt.make_optimizer("train_concise_ch11", trainer_fn, hyperparams)
     loss = keras.losses.MeanSquaredError()
-    whole = opt.WholeData(data_iter, tf.constant)
+    whole = opt.WholeData(data_iter, tf.constant, _whole)
 
     def step(X, y):
         with tf.GradientTape() as tape:

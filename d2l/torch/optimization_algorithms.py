@@ -6,6 +6,7 @@ Data: `get_data_ch11` gives a DataLoader of (X (B, 5) float32, y (B,) float32) b
 
 import torch
 from torch import nn
+from torch.utils import data
 
 from ..common import alias_based, checks
 from ..common import optimization as opt
@@ -25,6 +26,14 @@ def get_data_ch11(batch_size=10, n=1500):
                       is_train=True), features.shape[1]
 
 
+def _whole(data_iter):
+    """(X, y) of a DataLoader over a TensorDataset of two tensors, else None."""
+    dataset = getattr(data_iter, "dataset", None)
+    if isinstance(dataset, data.TensorDataset) and len(dataset.tensors) == 2:
+        return dataset.tensors
+    return None
+
+
 def _init_linreg(feature_dim):
     """w ~ N(0, 0.01²) of shape (feature_dim, 1) and b = 0 (1,), both requiring gradients."""
     w = torch.normal(0.0, 0.01, size=(feature_dim, 1), requires_grad=True)
@@ -40,7 +49,7 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim, num_epoc
     checks.positive_int("train_ch11", "feature_dim", feature_dim)
     opt.check_loop("train_ch11", num_epochs)
     w, b = _init_linreg(feature_dim)
-    whole = opt.WholeData(data_iter, torch.from_numpy)
+    whole = opt.WholeData(data_iter, torch.from_numpy, _whole)
 
     def step(X, y):
         loss = squared_loss(linreg(X, w, b), y).mean()
@@ -73,7 +82,7 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=4):
     optimizer = opt.make_optimizer("train_concise_ch11", trainer_fn, hyperparams,
                                    list(net.parameters()))
     loss = nn.MSELoss()
-    whole = opt.WholeData(data_iter, torch.from_numpy)
+    whole = opt.WholeData(data_iter, torch.from_numpy, _whole)
 
     def step(X, y):
         optimizer.zero_grad()
