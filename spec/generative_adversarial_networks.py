@@ -182,7 +182,7 @@ def gan_moments(b, net_G, Z):
     return out.mean(0), out.std(0)
 
 
-def _training_probe(b, epochs=2, n=400):
+def _training_probe(b, epochs=2, n=240):
     """The book's GAN loop (Adam, lr_D 0.05, lr_G 0.005, batch 8) for a few epochs on its
     synthetic data: the generator's output mean and spread move toward the data's."""
     data = book_data(n)
