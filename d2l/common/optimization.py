@@ -125,6 +125,7 @@ def make_optimizer(fn, trainer_fn, hyperparams, *params):
 
 
 def check_loop(fn, num_epochs):
+    """Raise ValueError unless num_epochs is a positive int."""
     checks.positive_int(fn, "num_epochs", num_epochs)
 
 
@@ -138,13 +139,13 @@ def input_width(fn, data_iter):
 
 class WholeData:
     """The examples of a data iterator gathered once, so that the loss over all of them is one
-    forward pass (the mean `evaluate_loss` computes batch by batch). `to_tensor` converts a
-    NumPy array to the backend's tensor; `direct(data_iter)` returns the (X, y) tensors a
-    known loader holds without iterating it (None for other iterators, which are iterated
-    once)."""
+    forward pass (the mean `evaluate_loss` computes batch by batch). `fn` names the caller in
+    errors; `to_tensor` converts a NumPy array to the backend's tensor; `direct(data_iter)`
+    returns the (X, y) tensors a known loader holds without iterating it (None for other
+    iterators, which are iterated once)."""
 
-    def __init__(self, data_iter, to_tensor, direct=None):
-        self.data_iter, self.to_tensor, self.direct = data_iter, to_tensor, direct
+    def __init__(self, fn, data_iter, to_tensor, direct=None):
+        self.fn, self.data_iter, self.to_tensor, self.direct = fn, data_iter, to_tensor, direct
         self.arrays = None
 
     def get(self):
@@ -153,7 +154,7 @@ class WholeData:
         if self.arrays is None:
             parts = [(to_numpy(X), to_numpy(y)) for X, y in self.data_iter]
             if not parts:
-                raise ValueError("train_ch11: data_iter gave no batches")
+                raise ValueError(f"{self.fn}: data_iter gave no batches")
             self.arrays = tuple(self.to_tensor(np.concatenate(p)) for p in zip(*parts))
         return self.arrays
 

@@ -52,7 +52,7 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim, num_epoc
     checks.positive_int("train_ch11", "feature_dim", feature_dim)
     opt.check_loop("train_ch11", num_epochs)
     w, b = _init_linreg(feature_dim)
-    whole = opt.WholeData(data_iter, np.array, _whole)
+    whole = opt.WholeData("train_ch11", data_iter, np.array, _whole)
 
     def step(X, y):
         with autograd.record():
@@ -105,7 +105,7 @@ def train_concise_ch11(tr_name, hyperparams, data_iter, num_epochs=2):
     net = _concise_net(opt.input_width("train_concise_ch11", data_iter))
     trainer = gluon.Trainer(net.collect_params(), tr_name, hyperparams)
     loss = gluon.loss.L2Loss()
-    whole = opt.WholeData(data_iter, np.array, _whole)
+    whole = opt.WholeData("train_concise_ch11", data_iter, np.array, _whole)
 
     def step(X, y):
         with autograd.record():

@@ -47,7 +47,7 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim, num_epoc
     checks.positive_int("train_ch11", "feature_dim", feature_dim)
     opt.check_loop("train_ch11", num_epochs)
     w, b = _init_linreg(feature_dim)
-    whole = opt.WholeData(data_iter, tf.constant, _whole)
+    whole = opt.WholeData("train_ch11", data_iter, tf.constant, _whole)
 
     def step(X, y):
         with tf.GradientTape() as tape:
@@ -79,7 +79,7 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=2):
     net = _concise_net(opt.input_width("train_concise_ch11", data_iter))
     optimizer = opt.make_optimizer("train_concise_ch11", trainer_fn, hyperparams)
     loss = keras.losses.MeanSquaredError()
-    whole = opt.WholeData(data_iter, tf.constant, _whole)
+    whole = opt.WholeData("train_concise_ch11", data_iter, tf.constant, _whole)
 
     def step(X, y):
         with tf.GradientTape() as tape:

@@ -49,7 +49,7 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim, num_epoc
     checks.positive_int("train_ch11", "feature_dim", feature_dim)
     opt.check_loop("train_ch11", num_epochs)
     w, b = _init_linreg(feature_dim)
-    whole = opt.WholeData(data_iter, torch.from_numpy, _whole)
+    whole = opt.WholeData("train_ch11", data_iter, torch.from_numpy, _whole)
 
     def step(X, y):
         loss = squared_loss(linreg(X, w, b), y).mean()
@@ -82,7 +82,7 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=4):
     optimizer = opt.make_optimizer("train_concise_ch11", trainer_fn, hyperparams,
                                    list(net.parameters()))
     loss = nn.MSELoss()
-    whole = opt.WholeData(data_iter, torch.from_numpy, _whole)
+    whole = opt.WholeData("train_concise_ch11", data_iter, torch.from_numpy, _whole)
 
     def step(X, y):
         optimizer.zero_grad()
