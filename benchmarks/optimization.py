@@ -4,7 +4,8 @@ bare loop doing the same steps on the same batches. Target: under 10 % per frame
 
     python benchmarks/optimization.py [--frameworks mxnet,torch,tensorflow] [--repeats 5]
 
-Setup: `get_data_ch11(10)` on the real airfoil file (served over loopback), 2 epochs;
+Setup: `get_data_ch11(10)` on the real airfoil file (served over loopback), 2 epochs
+(`--batch-size 1 --lr 0.005` is the book's SGD cell, 3000 steps);
 train_ch11 with the book's from-scratch SGD (lr 0.05), train_concise_ch11 with the
 framework's SGD (lr 0.05). The bare loops use the same model functions, loss and optimizer
 step and iterate the same data iterator; each time is the best of `--repeats` runs.
@@ -27,7 +28,7 @@ from spec import backends, support  # noqa: E402
 from spec import optimization_algorithms as oa  # noqa: E402
 from spec.book_optimizers import book_optimizer  # noqa: E402
 
-EPOCHS, LR = 2, 0.05
+EPOCHS, LR, BATCH_SIZE = 2, 0.05, 10
 
 
 class NoFigure:
@@ -148,7 +149,7 @@ def measure(name, repeats):
     matplotlib.use("Agg")
     b = backends.Backend(name)
     with support.shared_data_served(oa.AIRFOIL):
-        data_iter, feature_dim = b.d2l.get_data_ch11(10)
+        data_iter, feature_dim = b.d2l.get_data_ch11(BATCH_SIZE)
 
     def d2l_scratch():
         trainer_fn, states, _ = book_optimizer(b, "sgd", feature_dim)
@@ -175,7 +176,10 @@ def main():
     parser = argparse.ArgumentParser(description="chapter 11 loop overhead")
     parser.add_argument("--frameworks", default=",".join(backends.installed()))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+    parser.add_argument("--lr", type=float, default=LR)
     args = parser.parse_args()
+    globals().update(BATCH_SIZE=args.batch_size, LR=args.lr)
     names = [n for n in backends.ORDER if n in args.frameworks.split(",")]
     print("CPU seconds of this process, best of --repeats interleaved runs (wall in brackets); "
           "overhead = d2l / bare - 1")
