@@ -10,10 +10,12 @@ from . import (
     computer_vision,
     convolutional_neural_networks,
     deep_learning_computation,
+    generative_adversarial_networks,
     linear_networks,
     modern_cnns,
     modern_rnns,
     multilayer_perceptrons,
+    optimization_algorithms,
     preliminaries,
     recurrent_neural_networks,
 )
@@ -21,7 +23,12 @@ from . import (
 ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptrons.ENTRIES
            + deep_learning_computation.ENTRIES + convolutional_neural_networks.ENTRIES
            + modern_cnns.ENTRIES + recurrent_neural_networks.ENTRIES
+<<<<<<< HEAD
            + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES + computer_vision.ENTRIES
+=======
+           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES
+           + optimization_algorithms.ENTRIES + generative_adversarial_networks.ENTRIES
+>>>>>>> ch11
            + aliases.ENTRIES)
 
 

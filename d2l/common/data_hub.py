@@ -28,6 +28,11 @@ DATA_HUB["time_machine"] = (
     DATA_URL + "timemachine.txt", "090b5e7e70c295757f55df93cb0a180b9691891a")
 DATA_HUB["fra-eng"] = (
     DATA_URL + "fra-eng.zip", "94646ad1522d915e7b0f9296181140edcf86a4f5")
+# --- 11.5 airfoil noise (get_data_ch11) and 17.2 Pokemon sprites
+DATA_HUB["airfoil"] = (
+    DATA_URL + "airfoil_self_noise.dat", "76e5be1548fd8222e5074cf0faae75edff8cf93f")
+DATA_HUB["pokemon"] = (
+    DATA_URL + "pokemon.zip", "c065c0e2593b8b161a2d7873e42418bf6a21106c")
 
 # --- 13.2-13.14 computer-vision datasets ---
 DATA_HUB["hotdog"] = (DATA_URL + "hotdog.zip", "fba480ffa8aa7e0febbb511d181409f899b9baa5")
