@@ -20,16 +20,21 @@ from . import (
     recurrent_neural_networks,
 )
 
-ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptrons.ENTRIES
-           + deep_learning_computation.ENTRIES + convolutional_neural_networks.ENTRIES
-           + modern_cnns.ENTRIES + recurrent_neural_networks.ENTRIES
-<<<<<<< HEAD
-           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES + computer_vision.ENTRIES
-=======
-           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES
-           + optimization_algorithms.ENTRIES + generative_adversarial_networks.ENTRIES
->>>>>>> ch11
-           + aliases.ENTRIES)
+ENTRIES = (
+    preliminaries.ENTRIES
+    + linear_networks.ENTRIES
+    + multilayer_perceptrons.ENTRIES
+    + deep_learning_computation.ENTRIES
+    + convolutional_neural_networks.ENTRIES
+    + modern_cnns.ENTRIES
+    + recurrent_neural_networks.ENTRIES
+    + modern_rnns.ENTRIES
+    + attention_mechanisms.ENTRIES
+    + optimization_algorithms.ENTRIES
+    + computer_vision.ENTRIES
+    + generative_adversarial_networks.ENTRIES
+    + aliases.ENTRIES
+)
 
 
 def symbol(entry):
