@@ -14,13 +14,15 @@ from . import (
     modern_rnns,
     multilayer_perceptrons,
     preliminaries,
+    recommender_systems,
     recurrent_neural_networks,
 )
 
 ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptrons.ENTRIES
            + deep_learning_computation.ENTRIES + convolutional_neural_networks.ENTRIES
            + modern_cnns.ENTRIES + recurrent_neural_networks.ENTRIES
-           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES + aliases.ENTRIES)
+           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES
+           + recommender_systems.ENTRIES + aliases.ENTRIES)
 
 
 def symbol(entry):

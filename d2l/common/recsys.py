@@ -262,10 +262,16 @@ def train_ranking_loop(step, evaluate, train_iter, num_epochs, eval_step, device
     return history
 
 
-def check_evaluator(fn, evaluator):
+def check_loop(fn, num_epochs, evaluator, devices, eval_step=1):
+    """The arguments every training loop of the chapter checks first: num_epochs and
+    eval_step positive ints, evaluator a function, devices not empty. Returns the devices
+    as a list (see `check_devices`)."""
+    checks.positive_int(fn, "num_epochs", num_epochs)
+    checks.positive_int(fn, "eval_step", eval_step)
     if not callable(evaluator):
         raise ValueError(f"{fn}: evaluator must be a function such as the book's evaluator, "
                          f"got {evaluator!r}")
+    return check_devices(fn, devices)
 
 
 def check_devices(fn, devices):

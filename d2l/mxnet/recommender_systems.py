@@ -60,8 +60,7 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer, num_epochs,
     example and `trainer.step(batch size)` averages the gradient. Plots and prints as
     `d2l.common.recsys.train_rating_loop`."""
     fn = "train_recsys_rating"
-    recsys.check_evaluator(fn, evaluator)
-    devices = recsys.check_devices(fn, devices)
+    devices = recsys.check_loop(fn, num_epochs, evaluator, devices)
 
     def step(values):
         values = recsys.as_list(values)
@@ -150,8 +149,7 @@ def train_ranking(net, train_iter, test_iter, loss, trainer, test_seq_iter, num_
     num_users, num_items, devices)` gives (hit rate, AUC). Plots and prints as
     `d2l.common.recsys.train_ranking_loop`."""
     fn = "train_ranking"
-    recsys.check_evaluator(fn, evaluator)
-    devices = recsys.check_devices(fn, devices)
+    devices = recsys.check_loop(fn, num_epochs, evaluator, devices, eval_step)
 
     def step(values):
         values = recsys.as_list(values)

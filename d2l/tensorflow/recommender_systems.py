@@ -52,9 +52,9 @@ def split_and_load_ml100k(split_mode="seq-aware", feedback="explicit", test_rati
 
 # --- 16.3 Matrix Factorization ---
 
-def _device_name(fn, devices):
-    device = recsys.check_devices(fn, devices)[0]
-    return getattr(device, "_device_name", device)
+def _device_names(devices):
+    """Device names of `tf.device` objects (or names)."""
+    return [getattr(d, "_device_name", d) for d in devices]
 
 
 def _batch_loss(loss, prediction, target):
@@ -72,13 +72,12 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer, num_epochs,
     loss (per-example values or their mean). Plots and prints as
     `d2l.common.recsys.train_rating_loop` (the devices as names)."""
     fn = "train_recsys_rating"
-    recsys.check_evaluator(fn, evaluator)
-    name = _device_name(fn, devices)
+    names = _device_names(recsys.check_loop(fn, num_epochs, evaluator, devices))
 
     def step(values):
         values = recsys.as_list(values)
         inputs = values[:-1] if len(values) > 1 else values
-        with tf.device(name):
+        with tf.device(names[0]):
             with tf.GradientTape() as tape:
                 l = tf.reduce_mean(_batch_loss(loss, net(*inputs, training=True), values[-1]))
             params = net.trainable_variables
@@ -91,34 +90,34 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer, num_epochs,
         return evaluator(net, test_iter, devices)
 
     recsys.train_rating_loop(step, evaluate, train_iter, num_epochs,
-                             str([getattr(d, "_device_name", d)
-                                  for d in recsys.check_devices(fn, devices)]))
+                             str(names))
 
 
 # --- 16.5 Personalized Ranking ---
 
-class BPRLoss(keras.layers.Layer):
+class BPRLoss(tf.Module):
     """Bayesian personalized ranking loss, called loss(positive, negative): -Σ log
     σ(positive - negative) over axis 0, kept as a (1, ...) axis. Computed as
     Σ softplus(negative - positive), finite for any finite scores (a log of a sigmoid gives
     inf past |difference| ~ 90). weight and batch_axis are accepted and ignored, as
-    upstream's MXNet loss does."""
+    upstream's MXNet loss does; kwargs go to tf.Module (name). A plain callable module: a
+    Keras layer would refuse the hinge loss's positional margin."""
 
     def __init__(self, weight=None, batch_axis=0, **kwargs):
         super().__init__(**kwargs)
 
-    def call(self, positive, negative):
+    def __call__(self, positive, negative):
         return tf.reduce_sum(tf.nn.softplus(negative - positive), axis=0, keepdims=True)
 
 
-class HingeLossbRec(keras.layers.Layer):
+class HingeLossbRec(tf.Module):
     """Hinge ranking loss, called loss(positive, negative, margin=1): Σ max(margin -
     (positive - negative), 0) over every element (a 0-d tensor)."""
 
     def __init__(self, weight=None, batch_axis=0, **kwargs):
         super().__init__(**kwargs)
 
-    def call(self, positive, negative, margin=1):
+    def __call__(self, positive, negative, margin=1):
         return tf.reduce_sum(tf.maximum(margin - (positive - negative), 0))
 
 
@@ -132,7 +131,7 @@ def evaluate_ranking(net, test_input, seq, candidates, num_users, num_items, dev
     sequence input, with training=False, in large batches of int32 ids. Returns (hit rate,
     AUC) floats."""
     recsys.check_ranking_sizes(num_users, num_items)
-    name = _device_name("evaluate_ranking", devices)
+    name = _device_names(recsys.check_devices("evaluate_ranking", devices))[0]
 
     def score(users, items, seq_rows):
         args = [tf.constant(users, tf.int32)]
@@ -156,12 +155,11 @@ def train_ranking(net, train_iter, test_iter, loss, trainer, test_seq_iter, num_
     `evaluator(net, test_iter, test_seq_iter, candidates, num_users, num_items, devices)`
     gives (hit rate, AUC). Plots and prints as `d2l.common.recsys.train_ranking_loop`."""
     fn = "train_ranking"
-    recsys.check_evaluator(fn, evaluator)
-    name = _device_name(fn, devices)
+    names = _device_names(recsys.check_loop(fn, num_epochs, evaluator, devices, eval_step))
 
     def step(values):
         values = recsys.as_list(values)
-        with tf.device(name):
+        with tf.device(names[0]):
             with tf.GradientTape() as tape:
                 p_pos = net(*values[:-1], training=True)
                 p_neg = net(*values[:-2], values[-1], training=True)
@@ -176,8 +174,7 @@ def train_ranking(net, train_iter, test_iter, loss, trainer, test_seq_iter, num_
                          devices)
 
     recsys.train_ranking_loop(step, evaluate, train_iter, num_epochs, eval_step,
-                              str([getattr(d, "_device_name", d)
-                                   for d in recsys.check_devices(fn, devices)]))
+                              str(names))
 
 
 # --- 16.8 Feature-Rich Recommender Systems ---

@@ -52,9 +52,8 @@ def split_and_load_ml100k(split_mode="seq-aware", feedback="explicit", test_rati
 
 # --- 16.3 Matrix Factorization ---
 
-def _placed(fn, net, devices):
-    """The devices as a list and the net on the first (DataParallel over several GPUs)."""
-    devices = recsys.check_devices(fn, devices)
+def _placed(net, devices):
+    """The devices and the net on the first (DataParallel over several GPUs)."""
     net.to(devices[0])
     if len(devices) > 1:
         net = nn.DataParallel(net, device_ids=devices)
@@ -70,8 +69,7 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer, num_epochs,
     example or their mean: the gradient is that of the batch mean. Plots and prints as
     `d2l.common.recsys.train_rating_loop`."""
     fn = "train_recsys_rating"
-    recsys.check_evaluator(fn, evaluator)
-    devices, model = _placed(fn, net, devices)
+    devices, model = _placed(net, recsys.check_loop(fn, num_epochs, evaluator, devices))
 
     def step(values):
         values = [v.to(devices[0]) for v in recsys.as_list(values)]
@@ -81,7 +79,7 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer, num_epochs,
         l = loss(model(*inputs), values[-1]).mean()
         l.backward()
         trainer.step()
-        return float(l), values[0].shape[0], values[0].numel()
+        return float(l.detach()), values[0].shape[0], values[0].numel()
 
     def evaluate():
         model.eval()
@@ -159,8 +157,8 @@ def train_ranking(net, train_iter, test_iter, loss, trainer, test_seq_iter, num_
     `evaluator(net, test_iter, test_seq_iter, candidates, num_users, num_items, devices)`
     gives (hit rate, AUC). Plots and prints as `d2l.common.recsys.train_ranking_loop`."""
     fn = "train_ranking"
-    recsys.check_evaluator(fn, evaluator)
-    devices, model = _placed(fn, net, devices)
+    devices, model = _placed(net, recsys.check_loop(fn, num_epochs, evaluator, devices,
+                                                    eval_step))
 
     def step(values):
         values = [v.to(devices[0]) for v in recsys.as_list(values)]
@@ -171,7 +169,7 @@ def train_ranking(net, train_iter, test_iter, loss, trainer, test_seq_iter, num_
         l = loss(p_pos, p_neg).sum()
         (l / values[0].shape[0]).backward()
         trainer.step()
-        return float(l), values[0].shape[0], values[0].numel()
+        return float(l.detach()), values[0].shape[0], values[0].numel()
 
     def evaluate():
         model.eval()
