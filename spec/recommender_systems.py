@@ -57,17 +57,30 @@ def ratings_text(rows):
 
 
 @contextlib.contextmanager
-def ml100k_served(text):
-    """Serve `text` as ml-100k.zip's `ml-100k/u.data` and point DATA_HUB['ml-100k'] at it;
-    yields the cache folder. 'Downloading ...' lines go to a discarded buffer."""
+def ml100k_publisher():
+    """A loopback sandbox for ml-100k.zip; yields `publish(text)`, which serves `text` as the
+    archive's `ml-100k/u.data` and points DATA_HUB['ml-100k'] at it (a new text: a new
+    sha1, so the next read downloads it again). 'Downloading ...' lines are discarded."""
     with support.data_sandbox() as (cache, www, url), \
-            contextlib.redirect_stdout(io.StringIO()):
-        with zipfile.ZipFile(www / "ml-100k.zip", "w") as archive:
-            archive.writestr("ml-100k/u.data", text)
-            archive.writestr("ml-100k/README", "generated MovieLens-format ratings\n")
-        entry = (url + "ml-100k.zip", support.sha1(www / "ml-100k.zip"))
-        with support.patched(data_hub.DATA_HUB, **{"ml-100k": entry}):
-            yield cache
+            contextlib.redirect_stdout(io.StringIO()), \
+            support.patched(data_hub.DATA_HUB, **{"ml-100k": ML100K}):
+        def publish(text):
+            with zipfile.ZipFile(www / "ml-100k.zip", "w") as archive:
+                archive.writestr("ml-100k/u.data", text)
+                archive.writestr("ml-100k/README", "generated MovieLens-format ratings\n")
+            data_hub.DATA_HUB["ml-100k"] = (url + "ml-100k.zip",
+                                            support.sha1(www / "ml-100k.zip"))
+            return cache
+
+        yield publish
+
+
+@contextlib.contextmanager
+def ml100k_served(text):
+    """Serve `text` as ml-100k.zip's `ml-100k/u.data` (see `ml100k_publisher`); yields the
+    cache folder."""
+    with ml100k_publisher() as publish:
+        yield publish(text)
 
 
 def ctr_lines(n, seed, num_feat=34, label_noise=0.1):
@@ -211,8 +224,9 @@ BAD_RATINGS = ("1\t2\t3\t4\n2\t3\t4\t5\t6\n",  # a line with five columns
 
 def _bad_file_probe(b):
     seen = []
-    for text in BAD_RATINGS:
-        with ml100k_served(text):
+    with ml100k_publisher() as publish:
+        for text in BAD_RATINGS:
+            publish(text)
             try:
                 b.d2l.read_data_ml100k()
                 seen.append(["no error", False])

@@ -5,8 +5,10 @@ in `d2l.common.recsys`.
 
 Conventions: user and item ids are int32 tensors, scores float32; loaders are `tf.data`
 datasets. `devices` is the book's list (`d2l.try_all_gpus()`: `tf.device` objects, or device
-names): the loops run eagerly on devices[0]. `trainer` is a Keras optimizer. Keras losses
-are called (target, prediction), other callables (prediction, target).
+names): the loops run on devices[0], each batch's update eagerly the first time and as a
+tf.function afterwards (as `train_seq2seq`; eagerly for good where tracing fails).
+`trainer` is a Keras optimizer. Keras losses are called (target, prediction), other
+callables (prediction, target).
 """
 
 import numpy as np
@@ -15,6 +17,7 @@ from tensorflow import keras
 
 from ..common import recsys
 from .deep_learning_computation import try_all_gpus
+from .modern_rnns import _compiled_or_eager
 
 __all__ = ["load_data_ml100k", "split_and_load_ml100k", "train_recsys_rating", "BPRLoss",
            "HingeLossbRec", "evaluate_ranking", "train_ranking", "CTRDataset"]
@@ -74,14 +77,20 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer, num_epochs,
     fn = "train_recsys_rating"
     names = _device_names(recsys.check_loop(fn, num_epochs, evaluator, devices))
 
+    def update(*values):
+        inputs = values[:-1] if len(values) > 1 else values
+        with tf.GradientTape() as tape:
+            l = tf.reduce_mean(_batch_loss(loss, net(*inputs, training=True), values[-1]))
+        params = net.trainable_variables
+        trainer.apply_gradients(zip(tape.gradient(l, params), params))
+        return l
+
+    update = _compiled_or_eager(update)
+
     def step(values):
         values = recsys.as_list(values)
-        inputs = values[:-1] if len(values) > 1 else values
         with tf.device(names[0]):
-            with tf.GradientTape() as tape:
-                l = tf.reduce_mean(_batch_loss(loss, net(*inputs, training=True), values[-1]))
-            params = net.trainable_variables
-            trainer.apply_gradients(zip(tape.gradient(l, params), params))
+            l = update(*values)
         return float(l), int(values[0].shape[0]), int(tf.size(values[0]))
 
     def evaluate():
@@ -157,16 +166,22 @@ def train_ranking(net, train_iter, test_iter, loss, trainer, test_seq_iter, num_
     fn = "train_ranking"
     names = _device_names(recsys.check_loop(fn, num_epochs, evaluator, devices, eval_step))
 
+    def update(*values):
+        with tf.GradientTape() as tape:
+            p_pos = net(*values[:-1], training=True)
+            p_neg = net(*values[:-2], values[-1], training=True)
+            l = tf.reduce_sum(loss(p_pos, p_neg))
+            scaled = l / tf.cast(tf.shape(values[0])[0], l.dtype)
+        params = net.trainable_variables
+        trainer.apply_gradients(zip(tape.gradient(scaled, params), params))
+        return l
+
+    update = _compiled_or_eager(update)
+
     def step(values):
         values = recsys.as_list(values)
         with tf.device(names[0]):
-            with tf.GradientTape() as tape:
-                p_pos = net(*values[:-1], training=True)
-                p_neg = net(*values[:-2], values[-1], training=True)
-                l = tf.reduce_sum(loss(p_pos, p_neg))
-                scaled = l / values[0].shape[0]
-            params = net.trainable_variables
-            trainer.apply_gradients(zip(tape.gradient(scaled, params), params))
+            l = update(*values)
         return float(l), int(values[0].shape[0]), int(tf.size(values[0]))
 
     def evaluate():
