@@ -286,7 +286,7 @@ def _split_and_load_expect(batch_size=16):
 
 # --- models written book-style per framework ----------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def model_classes(name):
     """(MF, NeuMF) classes of framework `name`, as the book writes them (16.3, 16.6)."""
     if name == "mxnet":
@@ -528,10 +528,19 @@ def rmse_evaluator(b):
     (users, items, ratings) batches (here over all examples at once, not the running mean of
     Gluon's RMSE metric)."""
     def evaluator(net, test_iter, devices):
-        errors = [predict(b, net, u, i) - b.numpy(r) for u, i, r in test_iter]
+        device = devices[0] if devices else None
+        errors = [predict(b, net, on(b, u, device), on(b, i, device)) - b.numpy(r)
+                  for u, i, r in test_iter]
         return float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
 
     return evaluator
+
+
+def on(b, t, device):
+    """Tensor `t` moved to `device` (None: where it is; TensorFlow places ops itself)."""
+    if device is None or b.name == "tensorflow":
+        return t
+    return t.as_in_ctx(device) if b.name == "mxnet" else t.to(device)
 
 
 def sgd(b, net, lr):
@@ -589,7 +598,7 @@ def run_rating(b, params, batches, lr, num_epochs):
     before, printed = set(plt.get_fignums()), io.StringIO()
     with contextlib.redirect_stdout(printed):
         b.d2l.train_recsys_rating(net, [tensors(x) for x in train], [tensors(x) for x in test],
-                                  l2_loss(b), sgd(b, net, lr), num_epochs, b.d2l.try_all_gpus(),
+                                  l2_loss(b), sgd(b, net, lr), num_epochs, [b.device],
                                   rmse_evaluator(b))
     (fig_num,) = set(plt.get_fignums()) - before
     lines = plt.figure(fig_num).axes[0].get_lines()
@@ -702,7 +711,7 @@ def _evaluate_probe(b, seed=0):
     params, test_input, candidates = ranking_case(seed)
     net = build_model(b, "neumf", params, *RANKING_SIZES)
     return list(b.d2l.evaluate_ranking(net, test_input, None, candidates, RANKING_SIZES[1],
-                                       RANKING_SIZES[2], b.d2l.try_all_gpus()))
+                                       RANKING_SIZES[2], [b.device]))
 
 
 def neumf_scores(params, num_users, num_items):
@@ -756,7 +765,7 @@ def run_ranking(b, params, lr, num_epochs, eval_step=1, seed=0):
     with contextlib.redirect_stdout(printed):
         b.d2l.train_ranking(net, batches, test_input, b.d2l.BPRLoss(), sgd(b, net, lr), None,
                             RANKING_SIZES[1], RANKING_SIZES[2], num_epochs,
-                            b.d2l.try_all_gpus(), b.d2l.evaluate_ranking, candidates,
+                            [b.device], b.d2l.evaluate_ranking, candidates,
                             eval_step)
     (fig_num,) = set(plt.get_fignums()) - before
     lines = plt.figure(fig_num).axes[0].get_lines()

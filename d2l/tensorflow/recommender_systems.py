@@ -67,7 +67,7 @@ def _batch_loss(loss, prediction, target):
 
 
 def train_recsys_rating(net, train_iter, test_iter, loss, trainer, num_epochs,
-                        devices=try_all_gpus(), evaluator=None, **kwargs):
+                        devices=try_all_gpus(), evaluator=None, **kwargs):  # noqa: B008
     """Train a rating model; after each epoch `evaluator(net, test_iter, devices)` (or, with
     kwargs as AutoRec, `evaluator(net, test_iter, kwargs['inter_mat'], devices)`) gives the
     test RMSE. A batch is a tuple of tensors: all but the last are the net's inputs, the
