@@ -714,6 +714,51 @@ def _evaluate_probe(b, seed=0):
                                        RANKING_SIZES[2], [b.device]))
 
 
+class TableNet:
+    """A stand-in model scoring (user, item) by a fixed table, in backend b's tensors:
+    net(users, items) or net(users, seqs, items) (then seqs must be seq[users]) gives the
+    (batch, 1) scores; eval()/train() and `training` as PyTorch's evaluate code expects."""
+
+    def __init__(self, b, table, seq=None):
+        self.b, self.table, self.seq = b, np.asarray(table, np.float32), seq
+        self.training = False
+
+    def __call__(self, users, *rest, training=None):
+        users = self.b.numpy(users).astype(int)
+        items = self.b.numpy(rest[-1]).astype(int)
+        if len(rest) == 2:
+            assert np.array_equal(self.b.numpy(rest[0]), self.seq[users])
+        return self.b.tensor(self.table[users, items][:, None])
+
+    def eval(self):
+        self.training = False
+
+    def train(self, mode=True):
+        self.training = mode
+
+
+@st.composite
+def _drawn_rankings(draw):
+    """(scores, test_input, candidates): scores of few distinct values (many ties) for 1-4
+    users and 1-60 items (past the top 50 or not); per user a random training set and 0-3
+    test items (some inside the training set), users missing from either dict."""
+    num_users, num_items = draw(st.integers(1, 4)), draw(st.integers(1, 60))
+    levels = draw(st.integers(1, 4))
+    scores = np.asarray(draw(st.lists(st.integers(0, levels - 1), min_size=num_users * num_items,
+                                      max_size=num_users * num_items)), np.float32)
+    items = st.integers(0, num_items - 1)
+    candidates = {u: draw(st.lists(items, max_size=num_items, unique=True))
+                  for u in range(num_users) if draw(st.booleans())}
+    test_input = {u: draw(st.lists(items, min_size=1, max_size=3, unique=True))
+                  for u in range(num_users) if draw(st.integers(0, 3))}
+    return scores.reshape(num_users, num_items), test_input, candidates
+
+
+def _drawn_ranking_call(b, scores, test_input, candidates):
+    return list(b.d2l.evaluate_ranking(TableNet(b, scores), test_input, None, candidates,
+                                       *scores.shape, [b.device]))
+
+
 def neumf_scores(params, num_users, num_items):
     u = np.repeat(np.arange(num_users), num_items)
     i = np.tile(np.arange(num_items), num_users)
@@ -1020,6 +1065,14 @@ ENTRIES = [
           probe=_evaluate_probe, expect=_evaluate_expect, tol=Tol(1e-12, 1e-12),
           rejects=(Reject("num_items 0", lambda b: (None, {}, None, {}, 3, 0, ["cpu"]),
                           match="num_items"),)),
+    Entry("evaluate_ranking (drawn rankings)", "16.6",
+          "evaluate_ranking(net, test_input, seq, candidates, num_users, num_items, devices)",
+          "The same metrics on drawn score tables with many ties (a stand-in net looking "
+          "scores up), 1-60 items, users missing from test_input or candidates, test items "
+          "among the training items: the NumPy plain-loop ranking's numbers.",
+          reference=lambda scores, test_input, candidates: list(ranking_reference(
+              scores, test_input, candidates)),
+          inputs=_drawn_rankings, call=_drawn_ranking_call, tol=Tol(1e-12, 1e-12)),
     Entry("train_ranking", "16.6",
           "train_ranking(net, train_iter, test_iter, loss, trainer, test_seq_iter, num_users, "
           "num_items, num_epochs, devices, evaluator, candidates, eval_step=1)",

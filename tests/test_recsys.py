@@ -178,28 +178,6 @@ def test_hit_and_auc_by_hand():
         recsys.hit_and_auc([1], [1], -1)
 
 
-class _TableNet:
-    """A 'model' scoring user u, item i by a fixed table (optionally with a sequence input,
-    which must be seq[u]), in the framework's tensors."""
-
-    def __init__(self, b, table, seq=None):
-        self.b, self.table, self.seq = b, np.asarray(table, np.float32), seq
-        self.training = False
-
-    def __call__(self, users, *rest, training=None):
-        users = self.b.numpy(users).astype(int)
-        items = self.b.numpy(rest[-1]).astype(int)
-        if len(rest) == 2:
-            assert np.array_equal(self.b.numpy(rest[0]), self.seq[users])
-        return self.b.tensor(self.table[users, items][:, None])
-
-    def eval(self):
-        pass
-
-    def train(self, mode=True):
-        pass
-
-
 def test_evaluate_ranking_by_hand(backend):
     """3 users x 60 items. User 0: training items 59, 58; test item 57 ranked first of 58
     -> hit, AUC 1. User 1: test item 0 (lowest score) -> no hit in the top 50, AUC 0. User 2:
@@ -210,12 +188,12 @@ def test_evaluate_ranking_by_hand(backend):
     table[1, 0] = -1.0
     seq = np.arange(6).reshape(3, 2)
     for s in (None, seq):
-        hit, auc = backend.d2l.evaluate_ranking(_TableNet(backend, table, seq),
+        hit, auc = backend.d2l.evaluate_ranking(rs.TableNet(backend, table, seq),
                                                 {0: [57], 1: [0]}, s, {0: [59, 58], 1: []},
                                                 3, 60, [backend.device])
         assert (hit, auc) == pytest.approx(((1 + 0 + 0) / 3, (1.0 + 0.0 + 0.0) / 3))
     # a tie decided by item id: user 1's test item 3 is 3rd of 60 (items 1, 2, 3 tie first)
-    hit, auc = backend.d2l.evaluate_ranking(_TableNet(backend, table), {1: [3]}, None, {},
+    hit, auc = backend.d2l.evaluate_ranking(rs.TableNet(backend, table), {1: [3]}, None, {},
                                             3, 60, [backend.device])
     assert (hit, auc) == pytest.approx((1 / 3, (59 - 2) / 59 / 3))
 
