@@ -202,7 +202,8 @@ def test_neumf_training_raises_hit_rate(backend):
     """The book's NeuMF with BPRLoss (and once HingeLossbRec), Adam and fresh negatives each
     epoch on implicit feedback with group structure (30 users, 150 items, 3 groups; one
     held-out liked item per user): hit@50 rises well above the initial weights' (chance:
-    50 of the 136 unseen items), evaluated with evaluate_ranking as train_ranking does."""
+    50 of the 136 unseen items), evaluated with evaluate_ranking as train_ranking does, and
+    the BPR loss of the training pairs against fresh negatives falls."""
     num_users, num_items, factors, hiddens = 30, 150, 8, (16, 8)
     rng = np.random.default_rng(0)
     candidates, test_input = {}, {}
@@ -215,6 +216,9 @@ def test_neumf_training_raises_hit_rate(backend):
     devices = [backend.device]
     before, _ = backend.d2l.evaluate_ranking(net, test_input, None, candidates, num_users,
                                              num_items, devices)
+    triples = next(iter(_negatives(backend, candidates, num_items, np.random.default_rng(9),
+                                   batch_size=1000)))
+    loss_before = _bpr(backend, net, triples)
     trainer = _adam(backend, net, 0.01)
     for loss in (backend.d2l.BPRLoss(), backend.d2l.HingeLossbRec()):
         (_, printed) = _silent(backend.d2l.train_ranking, net, _negatives(
@@ -223,7 +227,15 @@ def test_neumf_training_raises_hit_rate(backend):
     after, auc = backend.d2l.evaluate_ranking(net, test_input, None, candidates, num_users,
                                               num_items, devices)
     assert after > before + 0.25 and auc > 0.7, (before, after, auc)
+    assert _bpr(backend, net, triples) < 0.7 * loss_before
     assert f"test hit rate {after:.3f}, test AUC {auc:.3f}" in printed
+
+
+def _bpr(b, net, triples):
+    """The mean BPR loss of (users, items, negatives) under net, in NumPy."""
+    users, items, negatives = triples
+    pos, neg = rs.predict(b, net, users, items), rs.predict(b, net, users, negatives)
+    return float(np.logaddexp(0, neg - pos).mean())
 
 
 class _negatives:
