@@ -219,7 +219,8 @@ def _read_expect():
 BAD_RATINGS = ("1\t2\t3\t4\n2\t3\t4\t5\t6\n",  # a line with five columns
                "1\t2\t3\t4\n2\t3\t4\n",  # a line with three
                "1\t2\t3\t4\t9\n2\t3\t4\t5\t9\n",  # five columns throughout
-               "1\t2\tthree\t4\n")  # not an integer
+               "1\t2\tthree\t4\n",  # not an integer
+               "")  # empty
 
 
 def _bad_file_probe(b):
@@ -954,8 +955,8 @@ ENTRIES = [
           "on generated MovieLens-format ratings.",
           probe=_read_probe, expect=_read_expect, tol=EXACT),
     Entry("read_data_ml100k (malformed file)", "16.2", "read_data_ml100k()",
-          "A u.data line with five or three columns, five columns throughout, or a value that "
-          "is not an integer: ValueError naming read_data_ml100k and the file u.data "
+          "A u.data line with five or three columns, five columns throughout, a value that "
+          "is not an integer, or an empty file: ValueError naming read_data_ml100k and the file u.data "
           "(upstream: pandas' own error, or a wrong table).",
           probe=_bad_file_probe, expect=lambda: [["ValueError", True]] * len(BAD_RATINGS),
           tol=EXACT),

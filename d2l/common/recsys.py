@@ -31,7 +31,8 @@ def read_data_ml100k():
     Returns (data, num_users, num_items): a pandas DataFrame with columns user_id, item_id,
     rating, timestamp, and the numbers of distinct users and items (943 and 1682 for the real
     file). The separator is passed as `sep=` (upstream passed it positionally, which pandas 2
-    rejects). A file whose lines do not all hold four integers is a ValueError naming it.
+    rejects). A file whose lines do not all hold four integers, or with no line, is a
+    ValueError naming it.
     """
     data_dir = download_extract("ml-100k")
     return read_ratings(os.path.join(data_dir, "u.data"))
@@ -48,6 +49,9 @@ def read_ratings(path):
     except pd.errors.ParserError as error:
         raise ValueError(f"read_data_ml100k: {path} must hold 4 tab-separated columns "
                          f"(user_id, item_id, rating, timestamp) a line: {error}") from None
+    if len(data) == 0:
+        raise ValueError(f"read_data_ml100k: {path} holds no ratings (4 tab-separated columns "
+                         f"user_id, item_id, rating, timestamp a line expected)")
     if data.index.nlevels > 1 or not isinstance(data.index, pd.RangeIndex):
         raise ValueError(f"read_data_ml100k: {path} has lines with more than 4 tab-separated "
                          f"columns (user_id, item_id, rating, timestamp expected)")
