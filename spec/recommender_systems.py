@@ -956,8 +956,8 @@ ENTRIES = [
           probe=_read_probe, expect=_read_expect, tol=EXACT),
     Entry("read_data_ml100k (malformed file)", "16.2", "read_data_ml100k()",
           "A u.data line with five or three columns, five columns throughout, a value that "
-          "is not an integer, or an empty file: ValueError naming read_data_ml100k and the file u.data "
-          "(upstream: pandas' own error, or a wrong table).",
+          "is not an integer, or an empty file: ValueError naming read_data_ml100k and the "
+          "file u.data (upstream: pandas' own error, or a wrong table).",
           probe=_bad_file_probe, expect=lambda: [["ValueError", True]] * len(BAD_RATINGS),
           tol=EXACT),
     Entry("split_data_ml100k", "16.2",
