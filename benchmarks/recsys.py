@@ -32,18 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from spec import backends  # noqa: E402
 from spec import recommender_systems as rs  # noqa: E402
 
-NUM_USERS, NUM_ITEMS, FACTORS, HIDDENS = 943, 1682, 10, (10, 10, 10)
+FACTORS, NUM_USERS, NUM_ITEMS, HIDDENS = rs.MOVIELENS_SIZES
 UPSTREAM = Path("/tmp/upstream/d2l/mxnet.py")
-
-
-def data(seed=0):
-    """(candidates, test_input): per user ~100 training items and one test item."""
-    rng = np.random.default_rng(seed)
-    candidates, test_input = {}, {}
-    for u in range(NUM_USERS):
-        items = rng.choice(NUM_ITEMS, int(rng.integers(20, 180)) + 1, replace=False)
-        test_input[u], candidates[u] = [int(items[0])], items[1:].tolist()
-    return candidates, test_input
 
 
 def fastest(fn, repeats):
@@ -71,7 +61,7 @@ def run(name, repeats):
     d2l = b.d2l
     params = rs.neumf_params(FACTORS, NUM_USERS, NUM_ITEMS, HIDDENS, seed=0, scale=0.3)
     net = rs.build_model(b, "neumf", params, FACTORS, NUM_USERS, NUM_ITEMS, HIDDENS)
-    candidates, test_input = data()
+    candidates, test_input = rs.movielens_ranking_data()
     devices = d2l.try_all_gpus()
     ours, (hit, auc) = fastest(lambda: d2l.evaluate_ranking(
         net, test_input, None, candidates, NUM_USERS, NUM_ITEMS, devices), repeats)

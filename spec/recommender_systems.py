@@ -772,6 +772,21 @@ def _evaluate_expect(seed=0):
                                   candidates))
 
 
+MOVIELENS_SIZES = (10, 943, 1682, (10, 10, 10))  # the book's NeuMF on MovieLens 100K
+
+
+def movielens_ranking_data(seed=0):
+    """(candidates, test_input) at MovieLens 100K's size: per user 20-180 training items and
+    one test item."""
+    _, num_users, num_items, _ = MOVIELENS_SIZES
+    rng = np.random.default_rng(seed)
+    candidates, test_input = {}, {}
+    for u in range(num_users):
+        items = rng.choice(num_items, int(rng.integers(20, 180)) + 1, replace=False)
+        test_input[u], candidates[u] = [int(items[0])], items[1:].tolist()
+    return candidates, test_input
+
+
 def ranking_data(seed=0, per_user=6):
     """Learnable implicit feedback: each of the users likes the items of its group (user u:
     group u % 3; items i: group i % 3). Returns (train triples (users, items, negatives)

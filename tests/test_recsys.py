@@ -290,3 +290,18 @@ def test_ctr_dataset_through_download_extract(backend):
     assert len(ds) == 40 and ds.NUM_FEATS == 34 and len(ds.data) == 40
     assert (ds.field_dims >= 1).all() and ds.offsets[-1] + ds.field_dims[-1] == sum(
         ds.field_dims)
+
+
+@pytest.mark.slow
+def test_evaluate_ranking_at_movielens_size(backend):
+    """943 users x 1682 items, the book's NeuMF (10 factors, hiddens 10, 10, 10): the
+    vectorized evaluation equals the plain-loop NumPy ranking of the NumPy scores."""
+    FACTORS, NUM_USERS, NUM_ITEMS, HIDDENS = rs.MOVIELENS_SIZES
+    params = rs.neumf_params(FACTORS, NUM_USERS, NUM_ITEMS, HIDDENS, seed=0)
+    net = rs.build_model(backend, "neumf", params, FACTORS, NUM_USERS, NUM_ITEMS, HIDDENS)
+    candidates, test_input = rs.movielens_ranking_data()
+    got = backend.d2l.evaluate_ranking(net, test_input, None, candidates, NUM_USERS, NUM_ITEMS,
+                                       [backend.device])
+    expected = rs.ranking_reference(rs.neumf_scores(params, NUM_USERS, NUM_ITEMS), test_input,
+                                    candidates)
+    assert got == pytest.approx(expected, abs=2e-3)
