@@ -33,8 +33,8 @@ def serve(directory):
     """Serve `directory` over HTTP on 127.0.0.1; yields the base URL (ending in '/')."""
     handler = lambda *a, **kw: _QuietHandler(*a, directory=str(directory), **kw)  # noqa: E731
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    # A short poll interval: shutdown() waits for one poll (0.5 s by default) per server.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+    # A 10 ms poll: shutdown() waits for the next poll (the default 0.5 s, on every use).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                               daemon=True)
     thread.start()
     try:
