@@ -17,6 +17,7 @@ from . import (
     multilayer_perceptrons,
     optimization_algorithms,
     preliminaries,
+    recommender_systems,
     recurrent_neural_networks,
 )
 
@@ -32,6 +33,7 @@ ENTRIES = (
     + attention_mechanisms.ENTRIES
     + optimization_algorithms.ENTRIES
     + computer_vision.ENTRIES
+    + recommender_systems.ENTRIES
     + generative_adversarial_networks.ENTRIES
     + aliases.ENTRIES
 )

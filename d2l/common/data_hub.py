@@ -45,6 +45,11 @@ DATA_HUB["cifar10_tiny"] = (
 DATA_HUB["dog_tiny"] = (
     DATA_URL + "kaggle_dog_tiny.zip", "0cb91d09b814ecdc07b50f31f8dcad3e81d6a86d")
 
+# --- 16 Recommender Systems (16.2, 16.8) ---
+DATA_HUB["ml-100k"] = ("http://files.grouplens.org/datasets/movielens/ml-100k.zip",
+                       "cd4dcac4241c8a4ad7badc7ca635da8a69dddb83")
+DATA_HUB["ctr"] = (DATA_URL + "ctr.zip", "e18327c48c8e8e5c23da714dd614e390d369843f")
+
 
 def data_dir():
     """The default cache folder: `$D2L_DATA_DIR`, else `../data`."""

@@ -27,6 +27,7 @@ from .modern_rnns import *  # noqa: F403
 from .multilayer_perceptrons import *  # noqa: F403
 from .optimization_algorithms import *  # noqa: F403
 from .params import export_params, import_params  # noqa: F401
+from .recommender_systems import *  # noqa: F403
 from .recurrent_neural_networks import *  # noqa: F403
 
 d2l = sys.modules[__name__]
