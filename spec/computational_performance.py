@@ -4,6 +4,7 @@ share: CIFAR-shaped images with learnable structure and a `train_ch13` runner th
 from canonical weights on any device list."""
 
 import contextlib
+import functools
 import io
 
 import numpy as np
@@ -72,9 +73,11 @@ RESNET18 = ((("conv", 64, 3, 1, 1), ("bn",), ("relu",))
             + (("gap",), ("dense", 10)))
 
 
+@functools.lru_cache(maxsize=1)
 def resnet18_params(in_channels=3, seed=0):
     """Canonical ResNet-18 parameters (10 classes): He-scaled convolutions so activations
-    keep their size through the 18 layers, perturbed batch-norm statistics."""
+    keep their size through the 18 layers, perturbed batch-norm statistics. Cached (11
+    million numbers): callers must not modify the arrays."""
     params = canonical.init_model(RESNET18, (in_channels, 8, 8), seed)
     for key, value in params.items():
         if key.endswith(".weight"):
@@ -112,6 +115,7 @@ def _resnet18_probe(b):
             canonical.forward(b, net, _resnet_inputs(), True)]
 
 
+@functools.lru_cache(maxsize=1)
 def _resnet18_expect():
     params = resnet18_params()
     return [True, reference.run(RESNET18, params, _resnet_inputs(), False),
@@ -278,11 +282,16 @@ def run_train_ch13(b, layers, params, image_shape, train, test, lr, num_epochs, 
             d2l.export_params(net))
 
 
-def ddp_train_ch13(rank, world_size, *args):
+def ddp_train_ch13(rank, world_size, layers, params, image_shape, train, test, lr,
+                   num_epochs, batch_size):
     """`run_train_ch13` on PyTorch in one process of a process group (for
-    `run_data_parallel`): its history and final parameters."""
+    `run_data_parallel`): its history, final parameters, and the test accuracy of the final
+    weights by `evaluate_accuracy_gpus` over the group."""
     from .backends import Backend
 
     b = Backend("torch")
-    history, _, params = run_train_ch13(b, *args, devices_of(b, 1))
-    return history, params
+    history, _, final = run_train_ch13(b, layers, params, image_shape, train, test, lr,
+                                       num_epochs, batch_size, devices_of(b, 1))
+    net = canonical.build(b, layers, final, image_shape)
+    test_iter = b.d2l.load_array((b.images(test[0]), b.labels(test[1])), batch_size, False)
+    return history, final, b.d2l.evaluate_accuracy_gpus(net, test_iter)

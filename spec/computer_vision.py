@@ -101,8 +101,10 @@ ENTRIES = [
                           match="devices"))),
     Entry("train_ch13", "13.1",
           "M: train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, "
-          "devices=d2l.try_all_gpus(), split_f=d2l.split_batch) | P, T: train_ch13(net, "
-          "train_iter, test_iter, loss, trainer, num_epochs, devices=d2l.try_all_gpus())",
+          "devices=d2l.try_all_gpus(), split_f=d2l.split_batch) | P: train_ch13(net, "
+          "train_iter, test_iter, loss, trainer, num_epochs, devices=d2l.try_all_gpus()) | "
+          "T: train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, "
+          "devices=None)",
           "Trains with train_batch_ch13, plots train loss (loss sum / examples) and train "
           "accuracy five times per epoch (every max(1, num_batches // 5) batches: the book's "
           "num_batches // 5 fails below five batches) and the test accuracy per epoch; prints "
@@ -110,7 +112,9 @@ ENTRIES = [
           "wraps the net in DataParallel over several CUDA devices, in "
           "DistributedDataParallel inside a process group; TensorFlow (not in the book) takes "
           "a model (one device) or a function building it (called under the MirroredStrategy "
-          "of several devices) and returns the trained model. Checked on CIFAR-shaped images "
+          "of several devices), returns the trained model, and takes devices=None for "
+          "try_all_gpus() at call time (at import it would initialize TensorFlow's devices, "
+          "after which logical devices cannot be configured). Checked on CIFAR-shaped images "
           "from canonical weights against NumPy SGD for 2 epochs. An empty device list or a "
           "device the framework does not have raises ValueError naming devices.",
           probe=_train_ch13_probe, expect=_train_ch13_expect, tol=Tol(1e-4, 1e-5),

@@ -101,14 +101,16 @@ def _on_devices(net, trainer, names):
         return net(), trainer.__class__.from_config(trainer.get_config())
 
 
-def train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs,
-               devices=try_all_gpus()):  # noqa: B008  (the book's default, at import)
+def train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, devices=None):
     """Train with the Keras optimizer `trainer` on `devices`, data parallel over several;
     `net` is a model (one device: trained in place) or a function building one (called
     under the devices' MirroredStrategy). Plots train loss/accuracy five times per epoch and
     the test accuracy (`evaluate_accuracy_gpus`) per epoch; prints the final metrics and the
-    examples/sec on the device names. Returns the trained model."""
-    names = device_names("train_ch13", devices)
+    examples/sec on the device names. Returns the trained model. `devices` defaults to
+    `try_all_gpus()` at call time (MXNet and PyTorch evaluate it at import, as the book
+    does; here that would initialize TensorFlow's devices on `import d2l`, after which
+    logical devices can no longer be configured)."""
+    names = device_names("train_ch13", try_all_gpus() if devices is None else devices)
     model, optimizer = _on_devices(net, trainer, names)
 
     def step(X, y):

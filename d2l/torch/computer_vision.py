@@ -50,7 +50,7 @@ def train_batch_ch13(net, X, y, loss, trainer, devices):
     (l_sum * world).backward() if world > 1 else l_sum.backward()
     trainer.step()
     if world > 1:
-        total_l, total_acc = all_reduce_sum([float(l_sum), accuracy(pred, y)])
+        total_l, total_acc = all_reduce_sum([float(l_sum.detach()), accuracy(pred, y)])
         return l_sum.new_tensor(total_l), total_acc
     return l_sum, accuracy(pred, y)
 

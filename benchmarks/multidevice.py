@@ -1,0 +1,199 @@
+"""Data-parallel `train_ch13` on 2 CPU devices against 1 device, per framework, on the
+frameworks' own engines: two CPU contexts and the kvstore (MXNet), two logical CPU devices
+under a MirroredStrategy (TensorFlow), two gloo processes under DistributedDataParallel
+(PyTorch; one process for one device). Same model, data and global batch in both runs.
+
+Reported per framework: seconds per epoch with 1 and 2 devices (from train_ch13's own
+examples/sec, training steps only, after a one-epoch warm-up), their ratio (target: 2
+devices at most 1.5x slower than 1 on this 2-core machine), and the communication share of
+the 2-device epoch: the time of the framework's own gradient all-reduce across the 2 devices
+(kvstore pushpull / replica-context all_reduce / gloo all_reduce of the gradients' size),
+timed alone per step, times the steps per epoch, over the epoch time.
+
+    python benchmarks/multidevice.py [--frameworks mxnet,torch,tensorflow] [--epochs 2]
+
+Each framework runs in its own interpreter (TensorFlow's logical devices must be set before
+it starts); use an environment that has them (the cross env has all three).
+"""
+
+import argparse
+import contextlib
+import io
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from spec import canonical  # noqa: E402
+from spec.computational_performance import cifar_like  # noqa: E402
+
+CNN = (("conv", 16, 3, 1, 1), ("relu",), ("maxpool", 2, 2, 0), ("conv", 32, 3, 1, 1),
+       ("relu",), ("maxpool", 2, 2, 0), ("conv", 64, 3, 1, 1), ("relu",), ("gap",),
+       ("dense", 10))
+SHAPE, N, BATCH, LR = (3, 32, 32), 1024, 128, 0.1
+
+
+def _parts(b):
+    """The book's per-example loss and the framework's SGD (rates as in the spec)."""
+    from spec.computational_performance import _framework_parts
+
+    return _framework_parts(b, LR, BATCH)
+
+
+def _iters(b):
+    (x, y), (tx, ty) = cifar_like(N, 0, 10), cifar_like(256, 1, 10)
+    return (b.d2l.load_array((b.images(x), b.labels(y)), BATCH, False),
+            b.d2l.load_array((b.images(tx), b.labels(ty)), BATCH, False))
+
+
+def _seconds_per_epoch(printed):
+    rate = float(re.search(r"([\d.]+) examples/sec", printed).group(1))
+    return N / rate
+
+
+def _timed(fn, repeats=20):
+    fn()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    return (time.perf_counter() - start) / repeats
+
+
+def _train(b, net_or_fn, trainer, devices, epochs):
+    train_iter, test_iter = _iters(b)
+    loss, _ = _parts(b)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        out = b.d2l.train_ch13(net_or_fn, train_iter, test_iter, loss, trainer, epochs,
+                               devices)
+    return out, printed.getvalue()
+
+
+def run_mxnet(epochs):
+    from mxnet import kv, npx
+    from mxnet import np as mnp
+
+    from spec.backends import Backend
+
+    b = Backend("mxnet")
+    result = {}
+    for k in (1, 2):
+        devices = [npx.cpu(i) for i in range(k)]
+        net = canonical.build(b, CNN, canonical.init_model(CNN, SHAPE, 0), SHAPE)
+        net.collect_params().reset_ctx(devices)
+        trainer = _parts(b)[1](net)
+        _train(b, net, trainer, devices, 1)
+        _, printed = _train(b, net, trainer, devices, epochs)
+        result[k] = _seconds_per_epoch(printed)
+    params = list(net.collect_params().values())
+    store = kv.create("device")
+    for i, p in enumerate(params):
+        store.init(i, mnp.zeros(p.shape))
+
+    def allreduce():
+        for i, p in enumerate(params):
+            grads = p.list_grad()
+            store.pushpull(i, grads, out=grads)
+        npx.waitall()
+
+    result["comm"] = _timed(allreduce)
+    return result
+
+
+def run_tensorflow(epochs):
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(2)])
+    from spec.backends import Backend
+
+    b = Backend("tensorflow")
+    params = canonical.init_model(CNN, SHAPE, 0)
+    result = {}
+    for k in (1, 2):
+        devices = [f"/CPU:{i}" for i in range(k)]
+        _train(b, lambda: canonical.build(b, CNN, params, SHAPE), _parts(b)[1](None),
+               devices, 1)
+        net, printed = _train(b, lambda: canonical.build(b, CNN, params, SHAPE),
+                              _parts(b)[1](None), devices, epochs)
+        result[k] = _seconds_per_epoch(printed)
+    strategy = b.d2l.mirrored_strategy(["/CPU:0", "/CPU:1"])
+    shapes = [v.shape for v in net.trainable_variables]
+
+    @tf.function
+    def allreduce():
+        def replica():
+            grads = [tf.ones(s) for s in shapes]
+            return tf.distribute.get_replica_context().all_reduce("SUM", grads)
+        return strategy.run(replica)
+
+    result["comm"] = _timed(allreduce)
+    return result
+
+
+def _torch_worker(rank, world_size, epochs):
+    import torch
+    import torch.distributed as dist
+
+    from spec.backends import Backend
+
+    b = Backend("torch")
+    net = canonical.build(b, CNN, canonical.init_model(CNN, SHAPE, 0), SHAPE)
+    trainer = _parts(b)[1](net)
+    devices = [torch.device("cpu")]
+    _train(b, net, trainer, devices, 1)
+    _, printed = _train(b, net, trainer, devices, epochs)
+    flat = torch.zeros(sum(p.numel() for p in net.parameters()))
+    comm = _timed(lambda: dist.all_reduce(flat)) if world_size > 1 else 0.0
+    return _seconds_per_epoch(printed), comm, torch.get_num_threads()
+
+
+def run_torch(epochs):
+    from spec.backends import Backend
+
+    b = Backend("torch")
+    one, _, threads1 = b.d2l.run_data_parallel(_torch_worker, 1, epochs)
+    two, comm, threads2 = b.d2l.run_data_parallel(_torch_worker, 2, epochs)
+    return {1: one, 2: two, "comm": comm, "threads": [threads1, threads2]}
+
+
+def child(name, epochs):
+    result = {"mxnet": run_mxnet, "torch": run_torch, "tensorflow": run_tensorflow}[name](
+        epochs)
+    print("RESULT " + json.dumps(result))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frameworks", default="mxnet,torch,tensorflow")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--child")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.epochs)
+        return
+    steps = -(-N // BATCH)
+    print(f"train_ch13, CNN on {N} CIFAR-shaped images, global batch {BATCH} ({steps} "
+          f"steps/epoch), {args.epochs} timed epochs after one warm-up")
+    print(f"{'framework':<11}{'1 dev s/epoch':>14}{'2 dev s/epoch':>14}{'ratio':>8}"
+          f"{'comm share':>12}  target ratio <= 1.5")
+    for name in args.frameworks.split(","):
+        done = subprocess.run([sys.executable, __file__, "--child", name, "--epochs",
+                               str(args.epochs)], capture_output=True, text=True)
+        line = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
+        if done.returncode or not line:
+            print(f"{name:<11} failed: {done.stderr[-800:]}")
+            continue
+        r = json.loads(line[0][len("RESULT "):])
+        ratio, share = r["2"] / r["1"], r["comm"] * steps / r["2"]
+        verdict = "ok" if ratio <= 1.5 else "MISSED"
+        print(f"{name:<11}{r['1']:>14.3f}{r['2']:>14.3f}{ratio:>8.2f}{share:>11.1%}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
