@@ -12,6 +12,7 @@ from .computational_performance import (
     distribute,
     evaluate_accuracy_gpus,
     mirrored_strategy,
+    replicas,
     split_batch,
 )
 from .deep_learning_computation import try_all_gpus
@@ -85,14 +86,15 @@ def train_batch_ch13(net, X, y, loss, trainer, devices):
 
 
 def _on_devices(net, trainer, names):
-    """(network, optimizer) to train on `names`: a given model is trained in place on one
-    device; a builder `net()` is called under the devices' strategy (several) or on the
-    device (one), with a fresh optimizer of `trainer`'s configuration made there too."""
+    """(network, optimizer) to train on `names`. A model is trained in place with `trainer`;
+    on several devices it must have been built under their `mirrored_strategy` (with the
+    optimizer). A builder `net()` is called on the device (one) or under the devices'
+    strategy (several), where a fresh optimizer of `trainer`'s configuration is made too."""
     if isinstance(net, keras.Model):
-        if len(names) > 1:
-            raise ValueError("train_ch13: net must be a function that builds the network to "
-                             "train on several devices (MirroredStrategy creates its "
-                             "variables), got a built model")
+        if len(names) > 1 and replicas(net) is not mirrored_strategy(names):
+            raise ValueError("train_ch13: to train on several devices, net must be built "
+                             "under d2l.mirrored_strategy(devices).scope() (MirroredStrategy "
+                             "creates its variables), or be a function that builds it")
         return net, trainer
     if len(names) == 1:
         with tf.device(names[0]):
@@ -103,13 +105,14 @@ def _on_devices(net, trainer, names):
 
 def train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, devices=None):
     """Train with the Keras optimizer `trainer` on `devices`, data parallel over several;
-    `net` is a model (one device: trained in place) or a function building one (called
-    under the devices' MirroredStrategy). Plots train loss/accuracy five times per epoch and
-    the test accuracy (`evaluate_accuracy_gpus`) per epoch; prints the final metrics and the
-    examples/sec on the device names. Returns the trained model. `devices` defaults to
-    `try_all_gpus()` at call time (MXNet and PyTorch evaluate it at import, as the book
-    does; here that would initialize TensorFlow's devices on `import d2l`, after which
-    logical devices can no longer be configured)."""
+    `net` is a model, trained in place (on several devices: built with the optimizer under
+    `mirrored_strategy(devices).scope()`), or a function building one (called under the
+    devices' strategy, with a fresh optimizer of `trainer`'s configuration). Plots train
+    loss/accuracy five times per epoch and the test accuracy (`evaluate_accuracy_gpus`) per
+    epoch; prints the final metrics and the examples/sec on the device names. Returns the
+    trained model. `devices` defaults to `try_all_gpus()` at call time: MXNet and PyTorch
+    evaluate it at import, as the book does, but here that would initialize TensorFlow's
+    devices on `import d2l`, after which logical devices can no longer be configured."""
     names = device_names("train_ch13", try_all_gpus() if devices is None else devices)
     model, optimizer = _on_devices(net, trainer, names)
 
