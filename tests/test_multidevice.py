@@ -109,23 +109,39 @@ def _tensorflow_runs(b):
             for h, p, params in json.loads(done.stdout)]
 
 
+def _ddp_run(b, start_method):
+    return b.d2l.run_data_parallel(ddp_train_ch13, 2, CNN, _params(), SHAPE, *_data(),
+                                   RUN["lr"], RUN["num_epochs"], RUN["batch_size"],
+                                   start_method=start_method)
+
+
+def _assert_ddp_like_one(one, two):
+    _assert_same_run(one[::2], two[:2])
+    # evaluate_accuracy_gpus in the process group: each process predicts its shards.
+    assert two[2] == pytest.approx(one[0][-1][2], abs=1e-9)
+
+
 def test_two_devices_train_like_one(backend):
     """Same canonical weights, same global batches (of 9: shards of 5 and 4): the loss and
-    accuracy trajectory and the final weights of k = 2 devices match one device."""
+    accuracy trajectory and the final weights of k = 2 devices match one device. PyTorch's
+    two gloo processes are forked here (a spawned interpreter re-imports PyTorch: see the
+    slow test below)."""
     if backend.name == "torch":
-        one = _run(backend, 1)
-        two = backend.d2l.run_data_parallel(ddp_train_ch13, 2, CNN, _params(), SHAPE,
-                                            *_data(), RUN["lr"], RUN["num_epochs"],
-                                            RUN["batch_size"])
-        _assert_same_run(one[::2], two[:2])
-        # evaluate_accuracy_gpus in the process group: each process predicts its shards.
-        assert two[2] == pytest.approx(one[0][-1][2], abs=1e-9)
+        _assert_ddp_like_one(_run(backend, 1), _ddp_run(backend, "fork"))
         return
     runs = _tensorflow_runs(backend) if backend.name == "tensorflow" else [
         _run(backend, 1), _run(backend, 2)]
     (h1, printed1, p1), (h2, printed2, p2) = runs
     _assert_same_run((h1, p1), (h2, p2))
     assert printed2.endswith(f" examples/sec on {devices_of(backend, 2)}\n"), printed2
+
+
+@pytest.mark.slow
+def test_two_spawned_gloo_processes_train_like_one(backend):
+    """run_data_parallel's default start: two freshly spawned interpreters."""
+    if backend.name != "torch":
+        pytest.skip("gloo processes are PyTorch's engine")
+    _assert_ddp_like_one(_run(backend, 1), _ddp_run(backend, "spawn"))
 
 
 def test_split_batch_places_shard_i_on_device_i(backend):

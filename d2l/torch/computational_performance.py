@@ -135,19 +135,25 @@ def _process(rank, world_size, port, fn, args, results):
         result = fn(rank, world_size, *args)
         if rank == 0:
             results.put(result)
+        dist.barrier()  # no process leaves while another still talks to it
     finally:
         dist.destroy_process_group()
 
 
-def run_data_parallel(fn, num_processes, *args):
+def run_data_parallel(fn, num_processes, *args, start_method="spawn"):
     """Run `fn(rank, world_size, *args)` in `num_processes` new processes of one gloo process
-    group on this machine (torch.multiprocessing, spawn) and return rank 0's result. `fn` must
-    be importable (a module-level function); inside it, `train_ch13` and
-    `evaluate_accuracy_gpus` train and evaluate data parallel over the processes."""
+    group on this machine (torch.multiprocessing; `start_method` 'spawn', or 'fork' where
+    the parent has not used threads that a fork would break) and return rank 0's result.
+    With 'spawn', `fn` must be importable (a module-level function). Inside it, `train_ch13`
+    and `evaluate_accuracy_gpus` train and evaluate data parallel over the processes."""
     from torch import multiprocessing
 
     checks.positive_int("run_data_parallel", "num_processes", num_processes)
-    results = multiprocessing.get_context("spawn").SimpleQueue()
-    multiprocessing.spawn(_process, args=(num_processes, _free_port(), fn, args, results),
-                          nprocs=num_processes)
+    if start_method not in ("spawn", "fork"):
+        raise ValueError(f"run_data_parallel: start_method must be 'spawn' or 'fork', got "
+                         f"{start_method!r}")
+    results = multiprocessing.get_context(start_method).SimpleQueue()
+    multiprocessing.start_processes(
+        _process, args=(num_processes, _free_port(), fn, args, results),
+        nprocs=num_processes, start_method=start_method)
     return results.get()
