@@ -165,7 +165,7 @@ def test_train_ch13_learns_cifar_shaped_images(backend):
     """Oriented gratings of four classes (random frequency, phase, colour, noise): a small
     conv net with batch norm reaches a test accuracy far above chance (0.25) in 3 epochs,
     and the printed lines have the book's format."""
-    train, test = cifar_like(384, 31), cifar_like(128, 32)
+    train, test = cifar_like(256, 31), cifar_like(96, 32)
     params = canonical.init_model(LEARNER, SHAPE, 4)
     history, printed, _ = run_train_ch13(backend, LEARNER, params, SHAPE, train, test, 0.2, 3,
                                          32, devices_of(backend, 1))
