@@ -193,6 +193,8 @@ def test_several_cpus_need_the_engines_they_name(backend):
     if len(backend.fw.config.list_logical_devices("CPU")) >= 2:
         with pytest.raises(ValueError, match="net must be built"):
             backend.d2l.train_ch13(net, [], [], None, None, 1, devices_of(backend, 2))
+        with pytest.raises(ValueError, match="net must be built"):
+            backend.d2l.train_batch_ch13(net, None, None, None, None, devices_of(backend, 2))
 
 
 # ------------------------------------------------------------------ CUDA paths

@@ -74,6 +74,9 @@ def train_batch_ch13(net, X, y, loss, trainer, devices):
     MirroredStrategy, under whose scope (`mirrored_strategy(devices).scope()`) the net and
     the trainer must have been created."""
     names = device_names("train_batch_ch13", devices)
+    if len(names) > 1 and replicas(net) is not mirrored_strategy(names):
+        raise ValueError("train_batch_ch13: to train on several devices, net must be built "
+                         "under d2l.mirrored_strategy(devices).scope()")
     step = _compiled_step(net, loss, trainer, names)
     if len(names) == 1:
         with tf.device(names[0]):
