@@ -10,6 +10,8 @@ uses a device) work like several GPUs, which is how it is tested without one. A 
 name ('/GPU:0', '/CPU:1') or what `try_gpu()` returns.
 """
 
+import weakref
+
 import tensorflow as tf
 from tensorflow import keras
 
@@ -116,6 +118,17 @@ def _correct(pred, y):
     return tf.reduce_sum(tf.cast(tf.cast(tf.argmax(pred, axis=1), y.dtype) == y, tf.float32))
 
 
+_COUNTERS = weakref.WeakKeyDictionary()  # net -> compiled data-parallel correct count
+
+
+def _counter(net, strategy):
+    if net not in _COUNTERS:
+        _COUNTERS[net] = tf.function(lambda X, y: strategy.reduce("SUM", strategy.run(
+            lambda x, t: _correct(net(x, training=False), t), args=(X, y)), axis=None),
+            reduce_retracing=True)
+    return _COUNTERS[net]
+
+
 def evaluate_accuracy_gpus(net, data_iter, split_f=split_batch):
     """Accuracy of `net` over `data_iter`. A net built under a MirroredStrategy over several
     devices predicts every batch data parallel: split by `split_f` over the strategy's
@@ -128,9 +141,7 @@ def evaluate_accuracy_gpus(net, data_iter, split_f=split_batch):
             metric.add(accuracy(net(X, training=False), y), tf.size(y))
             continue
         X_shards, y_shards = split_f(X, y, list(strategy.extended.worker_devices))
-        counts = strategy.run(lambda x, t: _correct(net(x, training=False), t),
-                              args=(distribute(strategy, X_shards),
-                                    distribute(strategy, y_shards)))
-        metric.add(strategy.reduce("SUM", counts, axis=None), tf.size(y))
+        metric.add(_counter(net, strategy)(distribute(strategy, X_shards),
+                                           distribute(strategy, y_shards)), tf.size(y))
     examples_seen("evaluate_accuracy_gpus", "data_iter", metric[1])
     return metric[0] / metric[1]
