@@ -6,13 +6,14 @@ under a MirroredStrategy (TensorFlow), two gloo processes under DistributedDataP
 Reported per framework: seconds per epoch with 1 and 2 devices (from train_ch13's own
 examples/sec, training steps only, after a one-epoch warm-up; the fastest of --repeats
 interleaved runs; PyTorch's 1 device: the faster of one process with a thread per core and
-with one thread), their ratio (target: 2
-devices at most 1.5x slower than 1 on this 2-core machine), and the communication share of
-the 2-device epoch: the time of the framework's own gradient all-reduce across the 2 devices
-(kvstore pushpull / replica-context all_reduce / gloo all_reduce of the gradients' size),
+with one thread), their ratio (target: 2 devices at most 1.5x slower than 1 on this 2-core
+machine), and the communication share of the 2-device epoch: the time of the framework's own
+gradient all-reduce across the 2 devices (Trainer.allreduce_grads over the kvstore /
+replica-context all_reduce / gloo all_reduce of the gradients' size),
 timed alone per step, times the steps per epoch, over the epoch time.
 
     python benchmarks/multidevice.py [--frameworks mxnet,torch,tensorflow] [--epochs 2]
+                                     [--repeats 3]
 
 Each framework runs in its own interpreter (TensorFlow's logical devices must be set before
 it starts); use an environment that has them (the cross env has all three).
