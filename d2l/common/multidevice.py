@@ -40,14 +40,6 @@ def shard_sizes(fn, x_shape, y_shape, num_devices):
     return [n // num_devices + (i < n % num_devices) for i in range(num_devices)]
 
 
-def offsets(sizes):
-    """Start indices of consecutive shards of `sizes` (and the end as last entry)."""
-    starts = [0]
-    for s in sizes:
-        starts.append(starts[-1] + s)
-    return starts
-
-
 def train_ch13(step, evaluate, train_iter, num_epochs, devices):
     """The loop of `train_ch13`, given the backend's per-batch `step(X, y)` returning (loss
     sum, correct predictions, examples, label elements) of the global batch, and
