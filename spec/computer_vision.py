@@ -115,8 +115,9 @@ ENTRIES = [
           "of several devices), returns the trained model, and takes devices=None for "
           "try_all_gpus() at call time (at import it would initialize TensorFlow's devices, "
           "after which logical devices cannot be configured). Checked on CIFAR-shaped images "
-          "from canonical weights against NumPy SGD for 2 epochs. An empty device list or a "
-          "device the framework does not have raises ValueError naming devices.",
+          "from canonical weights against NumPy SGD for 2 epochs. An empty device list, a "
+          "device the framework does not have, or one listed twice raises ValueError naming "
+          "devices.",
           probe=_train_ch13_probe, expect=_train_ch13_expect, tol=Tol(1e-4, 1e-5),
           rejects=(Reject("empty device list", _bad_devices(lambda b: []), match="devices"),
                    Reject("a device the framework does not have",

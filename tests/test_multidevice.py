@@ -177,20 +177,18 @@ def test_train_ch13_learns_cifar_shaped_images(backend):
 
 
 def test_several_cpus_need_the_engines_they_name(backend):
-    """PyTorch: several CPU devices outside a process group (DataParallel is CUDA only);
-    TensorFlow: a model built outside the devices' MirroredStrategy, and a device listed
-    twice — each a ValueError naming the argument."""
-    if backend.name == "mxnet":
-        pytest.skip("MXNet trains on several CPU contexts (test_two_devices_train_like_one)")
+    """A device listed twice (every framework); PyTorch: several CPU devices outside a
+    process group (DataParallel is CUDA only); TensorFlow: a model built outside the devices'
+    MirroredStrategy — each a ValueError naming the argument."""
     net = canonical.build(backend, CNN, _params(), SHAPE)
-    if backend.name == "torch":
-        cpu = backend.fw.device("cpu")
-        with pytest.raises(ValueError, match="devices"):
-            backend.d2l.train_ch13(net, [], [], None, None, 1, [cpu, cpu])
-        return
+    twice = [backend.device] * 2
     with pytest.raises(ValueError, match="devices must be distinct"):
-        backend.d2l.train_ch13(net, [], [], None, None, 1, ["/CPU:0", "/CPU:0"])
-    if len(backend.fw.config.list_logical_devices("CPU")) >= 2:
+        backend.d2l.train_ch13(net, [], [], None, None, 1, twice)
+    if backend.name == "torch":
+        with pytest.raises(ValueError, match="devices"):
+            backend.d2l.train_ch13(net, [], [], None, None, 1, [backend.device,
+                                                                 backend.fw.device("cpu", 1)])
+    if backend.name == "tensorflow" and len(backend.fw.config.list_logical_devices("CPU")) > 1:
         with pytest.raises(ValueError, match="net must be built"):
             backend.d2l.train_ch13(net, [], [], None, None, 1, devices_of(backend, 2))
         with pytest.raises(ValueError, match="net must be built"):

@@ -25,6 +25,14 @@ def check_devices(fn, devices, known):
                          f"have here")
 
 
+def check_distinct(fn, devices):
+    """Raise ValueError naming `devices` when one is listed twice: data-parallel training
+    keeps one copy of the parameters per device."""
+    if len(set(map(str, devices))) < len(devices):
+        raise ValueError(f"{fn}: devices must be distinct to train data parallel, got "
+                         f"{list(devices)!r}")
+
+
 def shard_sizes(fn, x_shape, y_shape, num_devices):
     """Examples per shard when a batch X of `x_shape` with labels y of `y_shape` is split
     over `num_devices`; ValueError naming X (or y) for a batch that cannot be split."""

@@ -41,6 +41,7 @@ def train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs,
     (`evaluate_accuracy_gpus`) per epoch; prints the final metrics and the examples/sec on
     `devices`. Returns None, as in the book."""
     multidevice.check_devices("train_ch13", devices, known_device)
+    multidevice.check_distinct("train_ch13", devices)
 
     def step(features, labels):
         l, acc = train_batch_ch13(net, features, labels, loss, trainer, devices, split_f)

@@ -55,9 +55,7 @@ def mirrored_strategy(devices):
     """The `MirroredStrategy` over `devices` (one object per device list, so a network built
     under its scope and the steps that train it share it)."""
     names = tuple(device_names("mirrored_strategy", devices))
-    if len(set(names)) < len(names):
-        raise ValueError(f"mirrored_strategy: devices must be distinct to train data "
-                         f"parallel, got {list(names)}")
+    multidevice.check_distinct("mirrored_strategy", names)
     if names not in _STRATEGIES:
         _STRATEGIES[names] = tf.distribute.MirroredStrategy(list(names))
     return _STRATEGIES[names]

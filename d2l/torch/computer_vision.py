@@ -63,6 +63,7 @@ def train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs,
     and the test accuracy (`evaluate_accuracy_gpu`) per epoch; prints the final metrics and
     the examples/sec on `devices`. Returns None, as in the book."""
     multidevice.check_devices("train_ch13", devices, known_device)
+    multidevice.check_distinct("train_ch13", devices)
     if distributed()[1] > 1:
         if len(devices) != 1:
             raise ValueError(f"train_ch13: in a process group each process trains on one "
