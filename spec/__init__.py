@@ -7,6 +7,7 @@
 from . import (
     aliases,
     attention_mechanisms,
+    computational_performance,
     computer_vision,
     convolutional_neural_networks,
     deep_learning_computation,
@@ -32,6 +33,7 @@ ENTRIES = (
     + modern_rnns.ENTRIES
     + attention_mechanisms.ENTRIES
     + optimization_algorithms.ENTRIES
+    + computational_performance.ENTRIES
     + computer_vision.ENTRIES
     + recommender_systems.ENTRIES
     + generative_adversarial_networks.ENTRIES
