@@ -15,6 +15,7 @@ from .. import common
 from ..common import *  # noqa: F403
 from .aliases import *  # noqa: F403
 from .attention_mechanisms import *  # noqa: F403
+from .computer_vision import *  # noqa: F403
 from .convolutional_neural_networks import *  # noqa: F403
 from .deep_learning_computation import *  # noqa: F403
 from .linear_networks import *  # noqa: F403

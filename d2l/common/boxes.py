@@ -1,0 +1,433 @@
+"""Bounding boxes and anchor boxes (13.3-13.4), written once for every framework.
+
+The box algebra, anchor generation, anchor labelling, non-maximum suppression and detection
+take the backend's small tensor vocabulary `ops` first (see `BoxOps`); each backend binds
+them (`bind`), so `d2l.box_iou(boxes1, boxes2)` keeps the book's signature and every
+framework runs the same float32 operations in the same order (identical inputs give
+identical boxes, IoUs and NMS decisions). Plotting (`bbox_to_rect`, `show_bboxes`) is
+framework-free.
+
+Boxes are (..., 4): corners (x1, y1, x2, y2) or centres (cx, cy, w, h) on the last axis.
+"""
+
+import contextlib
+import math
+import numbers
+
+import numpy as np
+
+from .tensors import to_numpy
+
+# Rows of the boolean blocks NMS resolves at once: the greedy order is kept exactly (see nms).
+NMS_BLOCK = 256
+
+
+class BoxOps:
+    """What a backend provides (methods of an instance; `x` are the framework's tensors).
+
+    index_dtype / mask_dtype: names of the dtypes of returned indices and of multibox_target's
+    mask. scope(x): a context placing new tensors on x's device. tensor(array, like):
+    a NumPy array on like's device. feature_hw(data): (H, W) of a feature map. Elementwise:
+    maximum, minimum, relu, where (scalars allowed for the branches), logical_and,
+    logical_not, log, exp. Reductions along one axis: max, argmax (first maximum), any.
+    full(shape, value, dtype, like). floating(x): x, or x as float32 if its dtype is not
+    a float type. Shapes: reshape, expand_dims, stack, concat, take (rows along axis 0), mask_rows
+    (boolean rows along axis 0), arange (int64 on like's device), cast, matmul.
+    divmod(x, n): (x // n, x % n) of a non-negative integer tensor. argsort(x): stable ascending order of a 1-D tensor (int64). same(a, b): whether two
+    boolean tensors are equal (a Python bool). to_device(x, device).
+    """
+
+    index_dtype = "int64"
+    mask_dtype = "float32"
+
+    def scope(self, x):
+        return contextlib.nullcontext()
+
+
+# --- checks ------------------------------------------------------------------------------
+
+def _shape(x):
+    return tuple(int(d) for d in x.shape)
+
+
+def check_boxes(fn, name, x, last=4, min_rank=1, max_rank=None):
+    """Raise ValueError unless tensor `x` has `last` numbers on its last axis and a rank in
+    [min_rank, max_rank]."""
+    shape = _shape(x)
+    if len(shape) < min_rank or (max_rank is not None and len(shape) > max_rank) or (
+            shape[-1] != last):
+        ranks = f"{min_rank}-{max_rank}" if max_rank else f">= {min_rank}"
+        raise ValueError(f"{fn}: {name} must have {last} numbers on its last axis (rank "
+                         f"{ranks}), got shape {shape}")
+
+
+def check_probability(fn, name, value):
+    """Raise ValueError unless `value` is a real number in [0, 1] (NaN is not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(f"{fn}: {name} must be a number in [0, 1], got {value!r}")
+
+
+def check_real(fn, name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise ValueError(f"{fn}: {name} must be a real number, got {value!r}")
+
+
+def positive_list(fn, name, values):
+    """`values` (a number or a sequence/array of them) as a list of positive finite floats,
+    else ValueError naming `name`."""
+    flat = np.atleast_1d(np.asarray(to_numpy(values) if hasattr(values, "shape") else values,
+                                    dtype=object)).ravel().tolist()
+    ok = bool(flat) and all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                            and math.isfinite(v) and v > 0 for v in flat)
+    if not ok:
+        raise ValueError(f"{fn}: {name} must be a non-empty list of positive finite numbers, "
+                         f"got {values!r}")
+    return [float(v) for v in flat]
+
+
+# --- 13.3 -------------------------------------------------------------------------------
+
+def box_corner_to_center(ops, boxes):
+    """(..., 4) corners (x1, y1, x2, y2) -> centres (cx, cy, w, h): cx = (x1 + x2) / 2,
+    w = x2 - x1 (same for y)."""
+    check_boxes("box_corner_to_center", "boxes", boxes)
+    return _to_center(ops, ops.floating(boxes))
+
+
+def box_center_to_corner(ops, boxes):
+    """(..., 4) centres (cx, cy, w, h) -> corners: x1 = cx - 0.5 w, x2 = cx + 0.5 w."""
+    check_boxes("box_center_to_corner", "boxes", boxes)
+    return _to_corner(ops, ops.floating(boxes))
+
+
+def _to_center(ops, b):
+    x1, y1, x2, y2 = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    return ops.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], -1)
+
+
+def _to_corner(ops, b):
+    cx, cy, w, h = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    return ops.stack([cx - 0.5 * w, cy - 0.5 * h, cx + 0.5 * w, cy + 0.5 * h], -1)
+
+
+def bbox_to_rect(bbox, color):
+    """An unfilled matplotlib Rectangle (line width 2) of a corner box (x1, y1, x2, y2)."""
+    import matplotlib.pyplot as plt
+
+    x1, y1, x2, y2 = (float(v) for v in to_numpy(bbox).reshape(-1)[:4])
+    return plt.Rectangle(xy=(x1, y1), width=x2 - x1, height=y2 - y1, fill=False,
+                         edgecolor=color, linewidth=2)
+
+
+# --- 13.4 -------------------------------------------------------------------------------
+
+def anchor_half_sizes(sizes, ratios, height, width):
+    """(boxes_per_pixel, 4) float32 offsets (-w, -h, w, h) of a pixel's anchors from its
+    centre, in units of the image: half-width s·√r·(H/W)/2, half-height s/√r/2 for the
+    pairs (s_i, r_0) then (s_0, r_j), j >= 1 (computed in float64, rounded once)."""
+    pairs = [(s, ratios[0]) for s in sizes] + [(sizes[0], r) for r in ratios[1:]]
+    s, r = np.array(pairs, dtype=np.float64).T
+    half_w = s * np.sqrt(r) * height / width / 2
+    half_h = s / np.sqrt(r) / 2
+    return np.stack([-half_w, -half_h, half_w, half_h], axis=1).astype(np.float32)
+
+
+def pixel_centres(height, width):
+    """(H * W, 4) float32 (cx, cy, cx, cy) of every pixel centre ((x + 0.5) / W,
+    (y + 0.5) / H), rows in row-major pixel order (y outer, x inner)."""
+    cx = ((np.arange(width) + 0.5) / width).astype(np.float32)
+    cy = ((np.arange(height) + 0.5) / height).astype(np.float32)
+    gx, gy = np.meshgrid(cx, cy)
+    gx, gy = gx.reshape(-1), gy.reshape(-1)
+    return np.stack([gx, gy, gx, gy], axis=1)
+
+
+def multibox_prior(ops, data, sizes, ratios):
+    """Anchors (1, H * W * (len(sizes) + len(ratios) - 1), 4) in corners, in units of the
+    image, for a feature map `data` (see the backend for its layout): each pixel's anchors
+    are consecutive, pixels in row-major order, on data's device."""
+    fn = "multibox_prior"
+    sizes, ratios = positive_list(fn, "sizes", sizes), positive_list(fn, "ratios", ratios)
+    height, width = ops.feature_hw(data)
+    with ops.scope(data):
+        centres = ops.tensor(pixel_centres(height, width)[:, None, :], data)
+        offsets = ops.tensor(anchor_half_sizes(sizes, ratios, height, width)[None], data)
+        return ops.reshape(centres + offsets, (1, -1, 4))
+
+
+def box_iou(ops, boxes1, boxes2):
+    """IoU of every pair: (..., N1, 4) x (..., N2, 4) corner boxes -> (..., N1, N2)
+    (leading axes broadcast). Boxes with x2 < x1 or y2 < y1 count as empty; a pair whose
+    union is empty has IoU 0 (never NaN)."""
+    check_boxes("box_iou", "boxes1", boxes1, min_rank=2)
+    check_boxes("box_iou", "boxes2", boxes2, min_rank=2)
+    with ops.scope(boxes1):
+        return _iou(ops, _f32(ops, boxes1), _f32(ops, boxes2))
+
+
+def _f32(ops, x):
+    """`x` as float32 (the box algorithms compute in float32 in every framework)."""
+    return ops.cast(x, "float32")
+
+
+def _area(ops, b):
+    return ops.relu(b[..., 2] - b[..., 0]) * ops.relu(b[..., 3] - b[..., 1])
+
+
+def _iou(ops, boxes1, boxes2):
+    a = ops.expand_dims(boxes1, -2)  # (..., N1, 1, 4)
+    b = ops.expand_dims(boxes2, -3)  # (..., 1, N2, 4)
+    upper_left = ops.maximum(a[..., :2], b[..., :2])
+    lower_right = ops.minimum(a[..., 2:], b[..., 2:])
+    sides = ops.relu(lower_right - upper_left)
+    inter = sides[..., 0] * sides[..., 1]
+    union = ops.expand_dims(_area(ops, boxes1), -1) + ops.expand_dims(_area(ops, boxes2), -2)
+    union = union - inter
+    positive = union > 0
+    return ops.where(positive, inter, 0.0) / ops.where(positive, union, 1.0)
+
+
+def assign_anchor_to_bbox(ops, ground_truth, anchors, iou_threshold=0.5):
+    """For anchors (A, 4) and ground-truth boxes (G, 4) or a batch (B, G, 4): the index of
+    each anchor's box, or -1, shape (A,) or (B, A).
+
+    The book's algorithm on the IoU matrix J (anchors x boxes): an anchor whose best IoU is
+    >= iou_threshold takes that box; then, once per box, the largest remaining entry of J
+    (the first in row-major order among equal ones) assigns its anchor to its box, and that
+    anchor's row and box's column leave J. Entries stop counting once every row or column
+    has left (upstream then reassigned anchor 0 to box 0 when boxes outnumber anchors).
+    """
+    fn = "assign_anchor_to_bbox"
+    check_boxes(fn, "ground_truth", ground_truth, min_rank=2, max_rank=3)
+    check_boxes(fn, "anchors", anchors, min_rank=2, max_rank=2)
+    check_probability(fn, "iou_threshold", iou_threshold)
+    with ops.scope(anchors):
+        single = len(_shape(ground_truth)) == 2
+        gt = _f32(ops, ops.expand_dims(ground_truth, 0) if single else ground_truth)
+        assigned = _assign(ops, gt, _f32(ops, anchors), iou_threshold)
+        return assigned[0] if single else assigned
+
+
+def _assign(ops, gt, anchors, threshold):
+    """(B, A) int64 box index per anchor (or -1) for boxes gt (B, G, 4), anchors (A, 4)."""
+    batch, num_gt = _shape(gt)[:2]
+    num_anchors = _shape(anchors)[0]
+    anchor_ids = ops.arange(num_anchors, anchors)
+    if num_gt == 0 or num_anchors == 0:
+        return ops.full((batch, num_anchors), -1, "int64", anchors)
+    jaccard = _iou(ops, ops.expand_dims(anchors, 0), gt)  # (B, A, G)
+    best = ops.max(jaccard, 2)
+    assigned = ops.where(best >= threshold, ops.argmax(jaccard, 2), -1)
+    box_ids = ops.arange(num_gt, anchors)
+    for _ in range(min(num_gt, num_anchors)):
+        flat = ops.reshape(jaccard, (batch, -1))
+        found = ops.max(flat, 1) >= 0  # removed entries are -1
+        index = ops.argmax(flat, 1)
+        row, col = ops.divmod(index, num_gt)
+        hit = ops.logical_and(ops.expand_dims(anchor_ids, 0) == ops.expand_dims(row, 1),
+                              ops.expand_dims(found, 1))
+        assigned = ops.where(hit, ops.expand_dims(col, 1), assigned)
+        gone = ops.logical_or(
+            ops.expand_dims(ops.expand_dims(anchor_ids, 0) == ops.expand_dims(row, 1), 2),
+            ops.expand_dims(ops.expand_dims(box_ids, 0) == ops.expand_dims(col, 1), 1))
+        jaccard = ops.where(gone, -1.0, jaccard)
+    return assigned
+
+
+def offset_boxes(ops, anchors, assigned_bb, eps=1e-6):
+    """Offsets (..., 4) of corner boxes `assigned_bb` from `anchors` (broadcasting):
+    10 (c_box - c_anchor) / wh_anchor and 5 log(eps + wh_box / wh_anchor)."""
+    check_boxes("offset_boxes", "anchors", anchors)
+    check_boxes("offset_boxes", "assigned_bb", assigned_bb)
+    with ops.scope(anchors):
+        return _offsets(ops, _f32(ops, anchors), _f32(ops, assigned_bb), eps)
+
+
+def _offsets(ops, anchors, boxes, eps):
+    c_anc, c_box = _to_center(ops, anchors), _to_center(ops, boxes)
+    xy = 10 * (c_box[..., :2] - c_anc[..., :2]) / c_anc[..., 2:]
+    wh = 5 * ops.log(eps + c_box[..., 2:] / c_anc[..., 2:])
+    return ops.concat([xy, wh], -1)
+
+
+def offset_inverse(ops, anchors, offset_preds):
+    """Corner boxes (..., 4) from offsets (..., 4) relative to `anchors` (broadcasting):
+    centre = offset_xy · wh_anchor / 10 + c_anchor, wh = exp(offset_wh / 5) · wh_anchor."""
+    check_boxes("offset_inverse", "anchors", anchors)
+    check_boxes("offset_inverse", "offset_preds", offset_preds)
+    with ops.scope(anchors):
+        return _inverse(ops, _f32(ops, anchors), _f32(ops, offset_preds))
+
+
+def _inverse(ops, anchors, offsets):
+    c_anc = _to_center(ops, anchors)
+    xy = offsets[..., :2] * c_anc[..., 2:] / 10 + c_anc[..., :2]
+    wh = ops.exp(offsets[..., 2:] / 5) * c_anc[..., 2:]
+    return _to_corner(ops, ops.concat([xy, wh], -1))
+
+
+def _anchor_rows(fn, anchors):
+    """Anchors (1, A, 4) or (A, 4) -> rank-2 (A, 4)."""
+    check_boxes(fn, "anchors", anchors, min_rank=2, max_rank=3)
+    shape = _shape(anchors)
+    if len(shape) == 3 and shape[0] != 1:
+        raise ValueError(f"{fn}: anchors must be (1, A, 4) or (A, 4), got shape {shape}")
+    return anchors[0] if len(shape) == 3 else anchors
+
+
+def multibox_target(ops, anchors, labels):
+    """Training targets of anchors (1, A, 4) for labels (B, G, 5) rows (class, x1, y1, x2,
+    y2): (offsets (B, 4A) float32, mask (B, 4A), class ids (B, A)). An anchor assigned to a
+    box gets its class + 1, its offsets and mask 1 on its 4 coordinates; the others class 0,
+    offsets 0, mask 0."""
+    fn = "multibox_target"
+    anchors = _anchor_rows(fn, anchors)
+    check_boxes(fn, "labels", labels, last=5, min_rank=3, max_rank=3)
+    with ops.scope(anchors):
+        batch, num_gt = _shape(labels)[:2]
+        labels, anchors = ops.cast(labels, "float32"), _f32(ops, anchors)
+        assigned = _assign(ops, labels[..., 1:], anchors, 0.5)  # (B, A)
+        found = assigned >= 0
+        one_hot = ops.cast(ops.expand_dims(assigned, 2) == ops.reshape(
+            ops.arange(num_gt, anchors), (1, 1, -1)), "float32")
+        picked = ops.matmul(one_hot, labels)  # (B, A, 5): the assigned row, zeros if none
+        classes = ops.where(found, ops.cast(picked[..., 0], "int64") + 1, 0)
+        mask = ops.cast(ops.expand_dims(found, 2), "float32") * ops.full(
+            (1, 1, 4), 1, "float32", anchors)
+        offsets = _offsets(ops, ops.expand_dims(anchors, 0), picked[..., 1:], 1e-6) * mask
+        return (ops.reshape(offsets, (batch, -1)),
+                ops.cast(ops.reshape(mask, (batch, -1)), ops.mask_dtype),
+                ops.cast(classes, ops.index_dtype))
+
+
+def nms(ops, boxes, scores, iou_threshold):
+    """Indices (ops.index_dtype) of the boxes (N, 4) greedy NMS keeps, by decreasing score
+    (equal scores: lower index first): a box is dropped when its IoU with a kept box of
+    higher rank is > iou_threshold. A batch (B, N, 4), (B, N) gives a list of B results."""
+    fn = "nms"
+    check_boxes(fn, "boxes", boxes, min_rank=2, max_rank=3)
+    check_probability(fn, "iou_threshold", iou_threshold)
+    if _shape(scores) != _shape(boxes)[:-1]:
+        raise ValueError(f"{fn}: scores must have shape {_shape(boxes)[:-1]} (one per box), "
+                         f"got {_shape(scores)}")
+    with ops.scope(boxes):
+        boxes, scores = _f32(ops, boxes), _f32(ops, scores)
+        if len(_shape(boxes)) == 3:
+            return [_kept(ops, boxes[i], scores[i], iou_threshold)  # one per example
+                    for i in range(_shape(boxes)[0])]
+        return _kept(ops, boxes, scores, iou_threshold)
+
+
+def _kept(ops, boxes, scores, threshold):
+    order, keep = _greedy(ops, boxes, scores, threshold)
+    return ops.cast(ops.mask_rows(order, keep), ops.index_dtype)
+
+
+def _greedy(ops, boxes, scores, threshold):
+    """(order, keep): the stable descending score order and, along it, which boxes greedy
+    NMS keeps.
+
+    Vectorized by blocks of NMS_BLOCK boxes in score order: a block's boxes overlapping a box
+    already kept are dropped at once; inside the block, keep_i = candidate_i and no kept j < i
+    of the block overlaps i. That recurrence has one solution (by induction on i), which
+    iterating it from `keep = candidates` reaches: each pass settles at least one more box.
+    """
+    order = ops.argsort(-scores)
+    n = _shape(boxes)[0]
+    ranked = ops.take(boxes, order)
+    parts, kept = [], None
+    earlier = np.triu(np.ones((NMS_BLOCK, NMS_BLOCK), dtype=bool), 1)  # [j, i]: j before i
+    for start in range(0, n, NMS_BLOCK):
+        block = ranked[start:start + NMS_BLOCK]
+        k = _shape(block)[0]
+        candidate = ops.tensor(np.ones(k, dtype=bool), boxes)
+        if kept is not None and _shape(kept)[0]:
+            candidate = ops.logical_not(ops.any(_iou(ops, block, kept) > threshold, 1))
+        beats = ops.logical_and(_iou(ops, block, block) > threshold,
+                                ops.tensor(earlier[:k, :k], boxes))
+        keep = candidate
+        while True:
+            dropped = ops.any(ops.logical_and(beats, ops.expand_dims(keep, 1)), 0)
+            settled = ops.logical_and(candidate, ops.logical_not(dropped))
+            if ops.same(settled, keep):
+                break
+            keep = settled
+        parts.append(keep)
+        survivors = ops.mask_rows(block, keep)
+        kept = survivors if kept is None else ops.concat([kept, survivors], 0)
+    if not parts:
+        return order, ops.tensor(np.zeros(0, dtype=bool), boxes)
+    return order, ops.concat(parts, 0)
+
+
+def multibox_detection(ops, cls_probs, offset_preds, anchors, nms_threshold=0.5,
+                       pos_threshold=0.009999999):
+    """Detections (B, A, 6) float32 rows (class id, confidence, x1, y1, x2, y2) from class
+    probabilities (B, num_classes + 1, A) (background first), offsets (B, 4A) and anchors
+    (1, A, 4). Per example: the best non-background class and its probability, boxes from
+    the offsets, greedy NMS on them; rows in NMS order (kept, by decreasing confidence,
+    then the others by index); class -1 for boxes NMS drops and, with confidence 1 - p, for
+    those below pos_threshold."""
+    fn = "multibox_detection"
+    anchors = _anchor_rows(fn, anchors)
+    num_anchors = _shape(anchors)[0]
+    shape = _shape(cls_probs)
+    if len(shape) != 3 or shape[2] != num_anchors or shape[1] < 2:
+        raise ValueError(f"{fn}: cls_probs must be (batch, num_classes + 1, {num_anchors}) "
+                         f"with at least one class, got shape {shape}")
+    if _shape(offset_preds) != (shape[0], 4 * num_anchors):
+        raise ValueError(f"{fn}: offset_preds must have shape {(shape[0], 4 * num_anchors)}, "
+                         f"got {_shape(offset_preds)}")
+    check_probability(fn, "nms_threshold", nms_threshold)
+    check_real(fn, "pos_threshold", pos_threshold)
+    with ops.scope(cls_probs):
+        cls_probs, anchors = _f32(ops, cls_probs), _f32(ops, anchors)
+        offset_preds = _f32(ops, offset_preds)
+        foreground = cls_probs[:, 1:, :]
+        conf, class_id = ops.max(foreground, 1), ops.argmax(foreground, 1)  # (B, A)
+        boxes = _inverse(ops, ops.expand_dims(anchors, 0),
+                         ops.reshape(offset_preds, (shape[0], num_anchors, 4)))
+        ids = ops.arange(num_anchors, anchors)
+        out = []
+        for i in range(shape[0]):
+            order, keep = _greedy(ops, boxes[i], conf[i], nms_threshold)
+            kept = ops.mask_rows(order, keep)
+            in_place = ops.take(ops.cast(keep, "int64"), ops.argsort(order)) > 0  # by index
+            rows = ops.concat([kept, ops.mask_rows(ids, ops.logical_not(in_place))], 0)
+            label = ops.cast(ops.where(in_place, class_id[i], -1), "float32")
+            p = conf[i]
+            low = p < pos_threshold
+            label = ops.where(low, -1.0, label)
+            p = ops.where(low, 1 - p, p)
+            table = ops.concat([ops.expand_dims(label, 1), ops.expand_dims(p, 1), boxes[i]], 1)
+            out.append(ops.take(table, rows))
+        return ops.stack(out, 0) if out else ops.reshape(boxes, (0, num_anchors, 6))
+
+
+def show_bboxes(axes, bboxes, labels=None, colors=None):
+    """Draw corner boxes (a tensor of any framework or a sequence of 4-number boxes) on
+    matplotlib `axes`, colours cycling through `colors` (default 'b', 'g', 'r', 'm', 'c'),
+    with labels[i] (if given) at box i's top-left corner on a box of its colour."""
+    def as_list(obj, default=None):
+        if obj is None:
+            return default
+        return [obj] if not isinstance(obj, (list, tuple)) else list(obj)
+
+    labels = as_list(labels)
+    colors = as_list(colors, ["b", "g", "r", "m", "c"])
+    for i, bbox in enumerate(bboxes):
+        color = colors[i % len(colors)]
+        rect = bbox_to_rect(to_numpy(bbox), color)
+        axes.add_patch(rect)
+        if labels and len(labels) > i:
+            text_color = "k" if color == "w" else "w"
+            axes.text(rect.xy[0], rect.xy[1], labels[i], va="center", ha="center",
+                      fontsize=9, color=text_color, bbox=dict(facecolor=color, lw=0))
+
+
+def bind(ops, *functions):
+    """The given functions with `ops` filled in as their first argument, with the book's
+    signatures (`box_iou(boxes1, boxes2)`)."""
+    from .alias_based import bind as bind_first
+
+    return bind_first(ops, *functions)

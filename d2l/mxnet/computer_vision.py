@@ -1,0 +1,142 @@
+"""Chapter 13, Computer Vision, for MXNet. Images and feature maps are NCHW."""
+
+import numpy as onp
+from mxnet import np
+
+from ..common import boxes as _boxes
+
+__all__ = []
+
+# --- 13.3-13.4 Bounding boxes and anchors ---
+# The algorithms are written once in d2l.common.boxes against this vocabulary; boxes are
+# (..., 4) float arrays, indices int32 (as upstream), multibox_target's mask int32.
+
+
+class _BoxOps(_boxes.BoxOps):
+    index_dtype, mask_dtype = "int32", "int32"
+
+    @staticmethod
+    def tensor(array, like):
+        array = onp.asarray(array)
+        return np.array(array, dtype=array.dtype, ctx=like.ctx)
+
+    @staticmethod
+    def full(shape, value, dtype, like):
+        return np.full(shape, value, dtype=dtype, ctx=like.ctx)
+
+    @staticmethod
+    def feature_hw(data):
+        if data.ndim < 2:
+            raise ValueError(f"multibox_prior: data must be (..., H, W), got shape {data.shape}")
+        return tuple(data.shape[-2:])
+
+    maximum, minimum, log, exp, matmul = (staticmethod(f) for f in (
+        np.maximum, np.minimum, np.log, np.exp, np.matmul))
+    logical_not = staticmethod(np.logical_not)
+
+    # mxnet.np has no logical_and / logical_or (its bitwise ones refuse booleans); boolean
+    # products and sums are the same thing.
+    @staticmethod
+    def logical_and(a, b):
+        return a * b
+
+    @staticmethod
+    def logical_or(a, b):
+        return a + b
+
+    @staticmethod
+    def relu(x):
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def where(cond, a, b):
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def max(x, axis):
+        return x.max(axis=axis)
+
+    @staticmethod
+    def argmax(x, axis):
+        return x.argmax(axis=axis)
+
+    @staticmethod
+    def any(x, axis):
+        return np.any(x, axis=axis)
+
+    @staticmethod
+    def reshape(x, shape):
+        return x.reshape(shape)
+
+    @staticmethod
+    def expand_dims(x, axis):
+        return np.expand_dims(x, axis)
+
+    @staticmethod
+    def stack(xs, axis):
+        return np.stack(xs, axis=axis)
+
+    @staticmethod
+    def concat(xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def take(x, index):
+        return np.take(x, index, axis=0)
+
+    @staticmethod
+    def mask_rows(x, mask):
+        return x[mask]
+
+    @staticmethod
+    def arange(n, like):
+        return np.arange(n, dtype="int64", ctx=like.ctx)
+
+    @staticmethod
+    def cast(x, dtype):
+        return x.astype(dtype, copy=False)
+
+    @staticmethod
+    def floating(x):
+        return x if onp.issubdtype(x.dtype, onp.floating) else x.astype("float32")
+
+    @staticmethod
+    def divmod(x, n):
+        """mxnet.np has no floor_divide: the exact quotient through float64."""
+        rest = x % n
+        return ((x - rest).astype("float64") / n).astype(x.dtype), rest
+
+    @staticmethod
+    def argsort(x):
+        """Stable (MXNet's own argsort is not): sorted on the host."""
+        order = onp.argsort(x.asnumpy(), kind="stable")
+        return np.array(order, dtype="int64", ctx=x.ctx)
+
+    @staticmethod
+    def same(a, b):
+        return bool(np.all(a == b))
+
+    @staticmethod
+    def to_device(x, device):
+        return x if device is None else x.as_in_ctx(device)
+
+
+_OPS = _BoxOps()
+(box_corner_to_center, box_center_to_corner, multibox_prior, box_iou, offset_boxes,
+ multibox_target, offset_inverse, nms, multibox_detection) = _boxes.bind(
+    _OPS, _boxes.box_corner_to_center, _boxes.box_center_to_corner, _boxes.multibox_prior,
+    _boxes.box_iou, _boxes.offset_boxes, _boxes.multibox_target, _boxes.offset_inverse,
+    _boxes.nms, _boxes.multibox_detection)
+bbox_to_rect, show_bboxes = _boxes.bbox_to_rect, _boxes.show_bboxes
+
+
+def assign_anchor_to_bbox(ground_truth, anchors, device, iou_threshold=0.5):
+    """Index (int32) of the ground-truth box (G, 4) each anchor (A, 4) is assigned to, or
+    -1, on `device`; ground_truth (B, G, 4) gives (B, A). See d2l.common.boxes."""
+    assigned = _boxes.assign_anchor_to_bbox(_OPS, ground_truth, anchors, iou_threshold)
+    return _OPS.to_device(assigned.astype("int32"), device)
+
+
+__all__ += ["box_corner_to_center", "box_center_to_corner", "bbox_to_rect", "multibox_prior",
+            "show_bboxes", "box_iou", "assign_anchor_to_bbox", "offset_boxes",
+            "multibox_target", "offset_inverse", "nms", "multibox_detection"]
