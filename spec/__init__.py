@@ -7,6 +7,7 @@
 from . import (
     aliases,
     attention_mechanisms,
+    computer_vision,
     convolutional_neural_networks,
     deep_learning_computation,
     linear_networks,
@@ -20,7 +21,8 @@ from . import (
 ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptrons.ENTRIES
            + deep_learning_computation.ENTRIES + convolutional_neural_networks.ENTRIES
            + modern_cnns.ENTRIES + recurrent_neural_networks.ENTRIES
-           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES + aliases.ENTRIES)
+           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES + computer_vision.ENTRIES
+           + aliases.ENTRIES)
 
 
 def symbol(entry):

@@ -86,7 +86,7 @@ class _BoxOps(_boxes.BoxOps):
 
     @staticmethod
     def mask_rows(x, mask):
-        return x[mask]
+        return x if x.shape[0] == 0 else x[mask]  # MXNet aborts on an empty boolean index
 
     @staticmethod
     def arange(n, like):
