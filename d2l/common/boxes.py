@@ -20,6 +20,8 @@ from .tensors import to_numpy
 
 # Rows of the boolean blocks NMS resolves at once: the greedy order is kept exactly (see nms).
 NMS_BLOCK = 256
+# Pairs box_iou computes at once on a CPU (~0.5 MB per float32 temporary).
+IOU_CHUNK = 2 ** 17
 
 
 class BoxOps:
@@ -29,11 +31,13 @@ class BoxOps:
     mask. scope(x): a context placing new tensors on x's device. tensor(array, like):
     a NumPy array on like's device. feature_hw(data): (H, W) of a feature map. Elementwise:
     maximum, minimum, relu, where (scalars allowed for the branches), logical_and,
-    logical_not, log, exp. Reductions along one axis: max, argmax (first maximum), any.
+    logical_not, log, exp. Reductions along one axis: max_argmax (the maxima and the first index of each), any.
     full(shape, value, dtype, like). floating(x): x, or x as float32 if its dtype is not
     a float type. Shapes: reshape, expand_dims, stack, concat, take (rows along axis 0), mask_rows
     (boolean rows along axis 0), arange (int64 on like's device), cast, matmul.
-    divmod(x, n): (x // n, x % n) of a non-negative integer tensor. argsort(x): stable ascending order of a 1-D tensor (int64). same(a, b): whether two
+    is_cpu(x): whether x lives on a CPU. coords(x): the 4 (..., N) coordinate tensors of boxes (..., N, 4), each contiguous.
+    mark(index, n): a boolean (n,) tensor, True at the given int64 indices. argsort(x):
+    stable ascending order of a 1-D tensor (int64). same(a, b): whether two
     boolean tensors are equal (a Python bool). to_device(x, device).
     """
 
@@ -162,7 +166,14 @@ def box_iou(ops, boxes1, boxes2):
     check_boxes("box_iou", "boxes1", boxes1, min_rank=2)
     check_boxes("box_iou", "boxes2", boxes2, min_rank=2)
     with ops.scope(boxes1):
-        return _iou(ops, _f32(ops, boxes1), _f32(ops, boxes2))
+        boxes1, boxes2 = _f32(ops, boxes1), _f32(ops, boxes2)
+        n1, n2 = _shape(boxes1)[0], _shape(boxes2)[0]
+        rows = max(1, IOU_CHUNK // max(n2, 1))
+        if len(_shape(boxes1)) == len(_shape(boxes2)) == 2 and n1 > rows and ops.is_cpu(
+                boxes1):  # row blocks whose temporaries stay in the CPU's cache
+            return ops.concat([_iou(ops, boxes1[i:i + rows], boxes2)
+                               for i in range(0, n1, rows)], 0)
+        return _iou(ops, boxes1, boxes2)
 
 
 def _f32(ops, x):
@@ -170,21 +181,18 @@ def _f32(ops, x):
     return ops.cast(x, "float32")
 
 
-def _area(ops, b):
-    return ops.relu(b[..., 2] - b[..., 0]) * ops.relu(b[..., 3] - b[..., 1])
-
-
 def _iou(ops, boxes1, boxes2):
-    a = ops.expand_dims(boxes1, -2)  # (..., N1, 1, 4)
-    b = ops.expand_dims(boxes2, -3)  # (..., 1, N2, 4)
-    upper_left = ops.maximum(a[..., :2], b[..., :2])
-    lower_right = ops.minimum(a[..., 2:], b[..., 2:])
-    sides = ops.relu(lower_right - upper_left)
-    inter = sides[..., 0] * sides[..., 1]
-    union = ops.expand_dims(_area(ops, boxes1), -1) + ops.expand_dims(_area(ops, boxes2), -2)
-    union = union - inter
-    positive = union > 0
-    return ops.where(positive, inter, 0.0) / ops.where(positive, union, 1.0)
+    """Pairwise IoU, one coordinate at a time on (..., N1, 1) and (..., 1, N2) columns. The
+    union is 0 only when both areas are (then the intersection is 0 too, and so the IoU)."""
+    a = [ops.expand_dims(c, -1) for c in ops.coords(boxes1)]
+    b = [ops.expand_dims(c, -2) for c in ops.coords(boxes2)]
+    width = ops.relu(ops.minimum(a[2], b[2]) - ops.maximum(a[0], b[0]))
+    height = ops.relu(ops.minimum(a[3], b[3]) - ops.maximum(a[1], b[1]))
+    inter = width * height
+    area_a = ops.relu(a[2] - a[0]) * ops.relu(a[3] - a[1])
+    area_b = ops.relu(b[2] - b[0]) * ops.relu(b[3] - b[1])
+    union = (area_a + area_b) - inter
+    return inter / ops.where(union > 0, union, 1.0)
 
 
 def assign_anchor_to_bbox(ops, ground_truth, anchors, iou_threshold=0.5):
@@ -209,28 +217,39 @@ def assign_anchor_to_bbox(ops, ground_truth, anchors, iou_threshold=0.5):
 
 
 def _assign(ops, gt, anchors, threshold):
-    """(B, A) int64 box index per anchor (or -1) for boxes gt (B, G, 4), anchors (A, 4)."""
+    """(B, A) int64 box index per anchor (or -1) for boxes gt (B, G, 4), anchors (A, 4).
+
+    Works on the IoUs laid out (B, G, A) (the long anchor axis innermost). The largest
+    remaining entry, first in (anchor, box) order among equal ones, is found from each box's
+    largest remaining IoU and the first anchor reaching it: the smallest such anchor among the
+    boxes reaching the overall maximum, then the first of those boxes.
+    """
     batch, num_gt = _shape(gt)[:2]
     num_anchors = _shape(anchors)[0]
-    anchor_ids = ops.arange(num_anchors, anchors)
     if num_gt == 0 or num_anchors == 0:
         return ops.full((batch, num_anchors), -1, "int64", anchors)
-    jaccard = _iou(ops, ops.expand_dims(anchors, 0), gt)  # (B, A, G)
-    best = ops.max(jaccard, 2)
-    assigned = ops.where(best >= threshold, ops.argmax(jaccard, 2), -1)
-    box_ids = ops.arange(num_gt, anchors)
+    jaccard = _iou(ops, gt, ops.expand_dims(anchors, 0))  # (B, G, A)
+    best, best_box = ops.max_argmax(jaccard, 1)
+    assigned = ops.where(best >= threshold, best_box, -1)
+    anchor_ids = ops.expand_dims(ops.arange(num_anchors, anchors), 0)
+    box_ids = ops.expand_dims(ops.arange(num_gt, anchors), 0)
+    free_anchor = ops.full((batch, num_anchors), True, "bool", anchors)
+    free_box = ops.full((batch, num_gt), True, "bool", anchors)
     for _ in range(min(num_gt, num_anchors)):
-        flat = ops.reshape(jaccard, (batch, -1))
-        found = ops.max(flat, 1) >= 0  # removed entries are -1
-        index = ops.argmax(flat, 1)
-        row, col = ops.divmod(index, num_gt)
-        hit = ops.logical_and(ops.expand_dims(anchor_ids, 0) == ops.expand_dims(row, 1),
-                              ops.expand_dims(found, 1))
+        remaining = ops.where(ops.expand_dims(free_anchor, 1), jaccard, -1.0)
+        col_max, col_anchor = ops.max_argmax(remaining, 2)  # (B, G)
+        col_max = ops.where(free_box, col_max, -1.0)
+        top = ops.max_argmax(col_max, 1)[0]
+        found = ops.expand_dims(top >= 0, 1)  # removed entries are -1
+        at_top = col_max == ops.expand_dims(top, 1)
+        row = -ops.max_argmax(-ops.where(at_top, col_anchor, num_anchors), 1)[0]
+        first = ops.logical_and(at_top, col_anchor == ops.expand_dims(row, 1))
+        col = ops.max_argmax(ops.cast(first, "float32"), 1)[1]
+        hit = ops.logical_and(anchor_ids == ops.expand_dims(row, 1), found)
         assigned = ops.where(hit, ops.expand_dims(col, 1), assigned)
-        gone = ops.logical_or(
-            ops.expand_dims(ops.expand_dims(anchor_ids, 0) == ops.expand_dims(row, 1), 2),
-            ops.expand_dims(ops.expand_dims(box_ids, 0) == ops.expand_dims(col, 1), 1))
-        jaccard = ops.where(gone, -1.0, jaccard)
+        free_anchor = ops.logical_and(free_anchor, ops.logical_not(hit))
+        free_box = ops.logical_and(free_box, ops.logical_not(ops.logical_and(
+            box_ids == ops.expand_dims(col, 1), found)))
     return assigned
 
 
@@ -319,45 +338,46 @@ def nms(ops, boxes, scores, iou_threshold):
 
 
 def _kept(ops, boxes, scores, threshold):
-    order, keep = _greedy(ops, boxes, scores, threshold)
-    return ops.cast(ops.mask_rows(order, keep), ops.index_dtype)
+    order, positions = _greedy(ops, boxes, scores, threshold)
+    return ops.cast(ops.take(order, positions), ops.index_dtype)
 
 
 def _greedy(ops, boxes, scores, threshold):
-    """(order, keep): the stable descending score order and, along it, which boxes greedy
-    NMS keeps.
+    """(order, positions): the stable descending score order, and the positions along it
+    (ascending, int64) of the boxes greedy NMS keeps.
 
     Vectorized by blocks of NMS_BLOCK boxes in score order: a block's boxes overlapping a box
-    already kept are dropped at once; inside the block, keep_i = candidate_i and no kept j < i
-    of the block overlaps i. That recurrence has one solution (by induction on i), which
-    iterating it from `keep = candidates` reaches: each pass settles at least one more box.
+    already kept are dropped at once; among the rest (the candidates), keep_i = no kept
+    candidate j < i overlaps i. That recurrence has one solution (by induction on i), which
+    iterating it from `keep = all candidates` reaches: each pass settles at least one more box.
     """
     order = ops.argsort(-scores)
     n = _shape(boxes)[0]
     ranked = ops.take(boxes, order)
+    rank = ops.arange(n, boxes)
     parts, kept = [], None
     earlier = np.triu(np.ones((NMS_BLOCK, NMS_BLOCK), dtype=bool), 1)  # [j, i]: j before i
     for start in range(0, n, NMS_BLOCK):
-        block = ranked[start:start + NMS_BLOCK]
-        k = _shape(block)[0]
-        candidate = ops.tensor(np.ones(k, dtype=bool), boxes)
+        block, where = ranked[start:start + NMS_BLOCK], rank[start:start + NMS_BLOCK]
         if kept is not None and _shape(kept)[0]:
             candidate = ops.logical_not(ops.any(_iou(ops, block, kept) > threshold, 1))
+            block, where = ops.mask_rows(block, candidate), ops.mask_rows(where, candidate)
+        k = _shape(block)[0]
+        if k == 0:
+            continue
         beats = ops.logical_and(_iou(ops, block, block) > threshold,
                                 ops.tensor(earlier[:k, :k], boxes))
-        keep = candidate
+        keep = ops.full((k,), True, "bool", boxes)
         while True:
-            dropped = ops.any(ops.logical_and(beats, ops.expand_dims(keep, 1)), 0)
-            settled = ops.logical_and(candidate, ops.logical_not(dropped))
+            settled = ops.logical_not(ops.any(ops.logical_and(beats, ops.expand_dims(keep, 1)),
+                                              0))
             if ops.same(settled, keep):
                 break
             keep = settled
-        parts.append(keep)
+        parts.append(ops.mask_rows(where, keep))
         survivors = ops.mask_rows(block, keep)
         kept = survivors if kept is None else ops.concat([kept, survivors], 0)
-    if not parts:
-        return order, ops.tensor(np.zeros(0, dtype=bool), boxes)
-    return order, ops.concat(parts, 0)
+    return order, ops.concat(parts, 0) if parts else rank[:0]
 
 
 def multibox_detection(ops, cls_probs, offset_preds, anchors, nms_threshold=0.5,
@@ -384,15 +404,15 @@ def multibox_detection(ops, cls_probs, offset_preds, anchors, nms_threshold=0.5,
         cls_probs, anchors = _f32(ops, cls_probs), _f32(ops, anchors)
         offset_preds = _f32(ops, offset_preds)
         foreground = cls_probs[:, 1:, :]
-        conf, class_id = ops.max(foreground, 1), ops.argmax(foreground, 1)  # (B, A)
+        conf, class_id = ops.max_argmax(foreground, 1)  # (B, A)
         boxes = _inverse(ops, ops.expand_dims(anchors, 0),
                          ops.reshape(offset_preds, (shape[0], num_anchors, 4)))
         ids = ops.arange(num_anchors, anchors)
         out = []
         for i in range(shape[0]):
-            order, keep = _greedy(ops, boxes[i], conf[i], nms_threshold)
-            kept = ops.mask_rows(order, keep)
-            in_place = ops.take(ops.cast(keep, "int64"), ops.argsort(order)) > 0  # by index
+            order, positions = _greedy(ops, boxes[i], conf[i], nms_threshold)
+            kept = ops.take(order, positions)
+            in_place = ops.mark(kept, num_anchors)  # kept?, by anchor index
             rows = ops.concat([kept, ops.mask_rows(ids, ops.logical_not(in_place))], 0)
             label = ops.cast(ops.where(in_place, class_id[i], -1), "float32")
             p = conf[i]

@@ -53,12 +53,8 @@ class _BoxOps(_boxes.BoxOps):
         return np.where(cond, a, b)
 
     @staticmethod
-    def max(x, axis):
-        return x.max(axis=axis)
-
-    @staticmethod
-    def argmax(x, axis):
-        return x.argmax(axis=axis)
+    def max_argmax(x, axis):
+        return x.max(axis=axis), x.argmax(axis=axis)
 
     @staticmethod
     def any(x, axis):
@@ -101,10 +97,19 @@ class _BoxOps(_boxes.BoxOps):
         return x if onp.issubdtype(x.dtype, onp.floating) else x.astype("float32")
 
     @staticmethod
-    def divmod(x, n):
-        """mxnet.np has no floor_divide: the exact quotient through float64."""
-        rest = x % n
-        return ((x - rest).astype("float64") / n).astype(x.dtype), rest
+    def is_cpu(x):
+        return x.ctx.device_type == "cpu"
+
+    @staticmethod
+    def coords(x):
+        return [x[..., k] for k in range(4)]
+
+    @staticmethod
+    def mark(index, n):
+        marks = np.zeros(n, ctx=index.ctx)
+        if index.shape[0]:
+            marks[index] = 1
+        return marks > 0
 
     @staticmethod
     def argsort(x):

@@ -58,12 +58,8 @@ class _BoxOps(_boxes.BoxOps):
         return tf.where(cond, _like(a, other), _like(b, other))
 
     @staticmethod
-    def max(x, axis):
-        return tf.reduce_max(x, axis=axis)
-
-    @staticmethod
-    def argmax(x, axis):
-        return tf.argmax(x, axis=axis)
+    def max_argmax(x, axis):
+        return tf.reduce_max(x, axis=axis), tf.argmax(x, axis=axis)
 
     @staticmethod
     def any(x, axis):
@@ -107,8 +103,16 @@ class _BoxOps(_boxes.BoxOps):
         return x if x.dtype.is_floating else tf.cast(x, tf.float32)
 
     @staticmethod
-    def divmod(x, n):
-        return x // n, x % n
+    def is_cpu(x):
+        return "CPU" in x.device
+
+    @staticmethod
+    def coords(x):
+        return tf.unstack(x, axis=-1)
+
+    @staticmethod
+    def mark(index, n):
+        return tf.scatter_nd(index[:, None], tf.ones_like(index, tf.bool), [n])
 
     @staticmethod
     def argsort(x):

@@ -44,12 +44,9 @@ class _BoxOps(_boxes.BoxOps):
         return torch.where(cond, a, b)
 
     @staticmethod
-    def max(x, axis):
-        return x.amax(dim=axis)
-
-    @staticmethod
-    def argmax(x, axis):
-        return x.argmax(dim=axis)
+    def max_argmax(x, axis):
+        values, indices = x.max(dim=axis)
+        return values, indices
 
     @staticmethod
     def any(x, axis):
@@ -92,8 +89,17 @@ class _BoxOps(_boxes.BoxOps):
         return x if x.is_floating_point() else x.float()
 
     @staticmethod
-    def divmod(x, n):
-        return x // n, x % n
+    def is_cpu(x):
+        return x.device.type == "cpu"
+
+    @staticmethod
+    def coords(x):
+        return x.movedim(-1, 0).contiguous().unbind(0)
+
+    @staticmethod
+    def mark(index, n):
+        marks = torch.zeros(n, dtype=torch.bool, device=index.device)
+        return marks.index_fill_(0, index, True)
 
     @staticmethod
     def argsort(x):
