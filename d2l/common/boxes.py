@@ -36,7 +36,7 @@ class BoxOps:
     a float type. Shapes: reshape, expand_dims, stack, concat, take (rows along axis 0), mask_rows
     (boolean rows along axis 0), arange (int64 on like's device), cast, matmul.
     is_cpu(x): whether x lives on a CPU. coords(x): the 4 (..., N) coordinate tensors of boxes (..., N, 4), each contiguous.
-    mark(index, n): a boolean (n,) tensor, True at the given int64 indices. argsort(x):
+    put(x, index, values): a copy of 1-D x with x[index] = values. mark(index, n): a boolean (n,) tensor, True at the given int64 indices. argsort(x):
     stable ascending order of a 1-D tensor (int64). same(a, b): whether two
     boolean tensors are equal (a Python bool). to_device(x, device).
     """
@@ -219,10 +219,11 @@ def assign_anchor_to_bbox(ops, ground_truth, anchors, iou_threshold=0.5):
 def _assign(ops, gt, anchors, threshold):
     """(B, A) int64 box index per anchor (or -1) for boxes gt (B, G, 4), anchors (A, 4).
 
-    Works on the IoUs laid out (B, G, A) (the long anchor axis innermost). The largest
-    remaining entry, first in (anchor, box) order among equal ones, is found from each box's
-    largest remaining IoU and the first anchor reaching it: the smallest such anchor among the
-    boxes reaching the overall maximum, then the first of those boxes.
+    Works on the IoUs laid out (B, G, A) (the long anchor axis innermost) through each box's
+    largest IoU with a free anchor and the first anchor reaching it: the largest remaining
+    entry, first in (anchor, box) order among equal ones, is at the smallest such anchor among
+    the boxes reaching the overall maximum, with the first of those boxes. Taking an anchor
+    only changes the boxes whose best anchor it was: only theirs are recomputed.
     """
     batch, num_gt = _shape(gt)[:2]
     num_anchors = _shape(anchors)[0]
@@ -231,25 +232,36 @@ def _assign(ops, gt, anchors, threshold):
     jaccard = _iou(ops, gt, ops.expand_dims(anchors, 0))  # (B, G, A)
     best, best_box = ops.max_argmax(jaccard, 1)
     assigned = ops.where(best >= threshold, best_box, -1)
+    rows = ops.reshape(jaccard, (batch * num_gt, num_anchors))  # one per (example, box)
+    col_max, col_anchor = ops.max_argmax(rows, 1)  # (B G,): every anchor is free
     anchor_ids = ops.expand_dims(ops.arange(num_anchors, anchors), 0)
     box_ids = ops.expand_dims(ops.arange(num_gt, anchors), 0)
+    example_of = ops.reshape(ops.expand_dims(ops.arange(batch, anchors), 1) + box_ids * 0,
+                             (-1,))
     free_anchor = ops.full((batch, num_anchors), True, "bool", anchors)
     free_box = ops.full((batch, num_gt), True, "bool", anchors)
     for _ in range(min(num_gt, num_anchors)):
-        remaining = ops.where(ops.expand_dims(free_anchor, 1), jaccard, -1.0)
-        col_max, col_anchor = ops.max_argmax(remaining, 2)  # (B, G)
-        col_max = ops.where(free_box, col_max, -1.0)
-        top = ops.max_argmax(col_max, 1)[0]
+        value = ops.where(free_box, ops.reshape(col_max, (batch, num_gt)), -1.0)
+        anchor = ops.reshape(col_anchor, (batch, num_gt))
+        top = ops.max_argmax(value, 1)[0]
         found = ops.expand_dims(top >= 0, 1)  # removed entries are -1
-        at_top = col_max == ops.expand_dims(top, 1)
-        row = -ops.max_argmax(-ops.where(at_top, col_anchor, num_anchors), 1)[0]
-        first = ops.logical_and(at_top, col_anchor == ops.expand_dims(row, 1))
-        col = ops.max_argmax(ops.cast(first, "float32"), 1)[1]
-        hit = ops.logical_and(anchor_ids == ops.expand_dims(row, 1), found)
-        assigned = ops.where(hit, ops.expand_dims(col, 1), assigned)
+        at_top = value == ops.expand_dims(top, 1)
+        row = ops.expand_dims(-ops.max_argmax(-ops.where(at_top, anchor, num_anchors), 1)[0], 1)
+        first = ops.logical_and(at_top, anchor == row)
+        col = ops.expand_dims(ops.max_argmax(ops.cast(first, "float32"), 1)[1], 1)
+        hit = ops.logical_and(anchor_ids == row, found)
+        assigned = ops.where(hit, col, assigned)
         free_anchor = ops.logical_and(free_anchor, ops.logical_not(hit))
         free_box = ops.logical_and(free_box, ops.logical_not(ops.logical_and(
-            box_ids == ops.expand_dims(col, 1), found)))
+            box_ids == col, found)))
+        stale = ops.mask_rows(ops.arange(batch * num_gt, anchors), ops.reshape(
+            ops.logical_and(ops.logical_and(anchor == row, free_box), found), (-1,)))
+        if _shape(stale)[0]:
+            free = ops.take(free_anchor, ops.take(example_of, stale))
+            fresh_max, fresh_anchor = ops.max_argmax(
+                ops.where(free, ops.take(rows, stale), -1.0), 1)
+            col_max = ops.put(col_max, stale, fresh_max)
+            col_anchor = ops.put(col_anchor, stale, fresh_anchor)
     return assigned
 
 

@@ -105,6 +105,12 @@ class _BoxOps(_boxes.BoxOps):
         return [x[..., k] for k in range(4)]
 
     @staticmethod
+    def put(x, index, values):
+        out = x.copy()
+        out[index] = values
+        return out
+
+    @staticmethod
     def mark(index, n):
         marks = np.zeros(n, ctx=index.ctx)
         if index.shape[0]:

@@ -111,6 +111,10 @@ class _BoxOps(_boxes.BoxOps):
         return tf.unstack(x, axis=-1)
 
     @staticmethod
+    def put(x, index, values):
+        return tf.tensor_scatter_nd_update(x, index[:, None], values)
+
+    @staticmethod
     def mark(index, n):
         return tf.scatter_nd(index[:, None], tf.ones_like(index, tf.bool), [n])
 

@@ -97,6 +97,10 @@ class _BoxOps(_boxes.BoxOps):
         return x.movedim(-1, 0).contiguous().unbind(0)
 
     @staticmethod
+    def put(x, index, values):
+        return x.index_put((index,), values)
+
+    @staticmethod
     def mark(index, n):
         marks = torch.zeros(n, dtype=torch.bool, device=index.device)
         return marks.index_fill_(0, index, True)
