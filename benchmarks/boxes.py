@@ -13,7 +13,8 @@ other across frameworks.
 
     python benchmarks/boxes.py [--frameworks mxnet,torch,tensorflow] [--repeats 5]
 
-Upstream is loaded as a black box from /tmp/upstream/d2l/<framework>.py (`pip download
+MXNet and TensorFlow run these on NumPy for CPU tensors (see d2l.common.boxes.host_or_device);
+`--native` switches that off to time their own ops. Upstream is loaded as a black box from /tmp/upstream/d2l/<framework>.py (`pip download
 d2l==0.16.6 --no-deps` unpacked there) when present. Each framework runs in its own
 interpreter; the fastest repeat is kept (upstream nms: one run).
 """
@@ -118,20 +119,23 @@ def run(name, repeats, gpu):
         for x, y in zip(a, c):
             same(x, y)
 
-    for layout in ("spread", "clustered"):
+    def time_nms(layout):
         boxes, scores = nms_boxes(layout)
         bt, st = b.tensor(boxes), b.tensor(scores)
-        time_both(f"nms {layout}", lambda: d2l.nms(bt, st, 0.5),
-                  up and (lambda: up.nms(bt, st, 0.5)), None)
+        key = f"nms {layout}"
+        time_both(key, lambda: d2l.nms(bt, st, 0.5), up and (lambda: up.nms(bt, st, 0.5)),
+                  None)
         kept = b.numpy(d2l.nms(bt, st, 0.5))
-        results[f"nms {layout}"]["kept"] = int(kept.size)
+        results[key]["kept"] = int(kept.size)
         if name == "torch":
             import torchvision
 
             tv = torchvision.ops.nms
             assert np.array_equal(b.numpy(tv(bt, st, 0.5)), kept), "torchvision disagrees"
-            results[f"nms {layout}"]["torchvision"] = fastest(lambda: tv(bt, st, 0.5),
-                                                              repeats, sync)
+            results[key]["torchvision"] = fastest(lambda: tv(bt, st, 0.5), repeats, sync)
+
+    time_nms("spread")
+    time_nms("clustered")
     rng = np.random.default_rng(1)
     b1, b2 = b.tensor(random_boxes(rng, 2000)), b.tensor(random_boxes(rng, 2000))
     time_both("box_iou 2000x2000", lambda: d2l.box_iou(b1, b2),
@@ -175,9 +179,15 @@ def main():
     parser.add_argument("--frameworks", default=",".join(backends.installed()))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--gpu", action="store_true", help="on each framework's first GPU")
+    parser.add_argument("--native", action="store_true",
+                        help="MXNet and TensorFlow on their own ops for CPU tensors too")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
+        if args.native:
+            from d2l.common import boxes
+
+            boxes.HOST_ON_CPU = False
         run(args.one, args.repeats, args.gpu)
         return
     if not UPSTREAM.exists():
@@ -185,7 +195,8 @@ def main():
     results = {}
     for name in [n for n in backends.ORDER if n in args.frameworks.split(",")]:
         out = subprocess.run([sys.executable, __file__, "--one", name, "--repeats",
-                              str(args.repeats)] + (["--gpu"] if args.gpu else []),
+                              str(args.repeats)] + (["--gpu"] if args.gpu else [])
+                             + (["--native"] if args.native else []),
                              check=True, capture_output=True, text=True).stdout
         line = next(x for x in out.splitlines() if x.startswith("RESULT "))
         results.update(json.loads(line[len("RESULT "):]))

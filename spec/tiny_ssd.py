@@ -59,8 +59,8 @@ def init_params(num_classes=1, widths=BOOK_WIDTHS, seed=0):
                        f"{k}.running_var": np.ones(c, np.float32)})
         k += 1
 
-    for i, (cin, cout) in enumerate(_blocks(widths)):
-        for a, b in cin:
+    for convs, cout in _blocks(widths):
+        for a, b in convs:
             conv(a, b)
             bn(b)
         conv(cout, NUM_ANCHORS * (num_classes + 1))

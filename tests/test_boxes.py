@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from d2l.common import boxes as common_boxes
 from spec import boxes as spec
+from spec.entry import check_reference
 
 F = np.float32
 
@@ -143,6 +144,17 @@ def test_equal_scores_keep_index_order(backend):
     scores = backend.tensor(np.array([0.5, 0.5, 0.5, 0.9], F))
     np.testing.assert_array_equal(_np(backend, backend.d2l.nms(boxes, scores, 0.5)),
                                   [3, 0, 1])
+
+
+NUMERIC = [e for e in spec.ENTRIES if e.reference is not None]
+
+
+@pytest.mark.parametrize("entry", NUMERIC, ids=[e.name for e in NUMERIC])
+def test_framework_ops_on_the_cpu_match_the_reference(entry, backend, monkeypatch):
+    """MXNet and TensorFlow run CPU tensors through NumPy (faster there); their own ops,
+    which run on GPUs, are checked here on the CPU too (PyTorch always runs its own)."""
+    monkeypatch.setattr(common_boxes, "HOST_ON_CPU", False)
+    check_reference(entry, backend)
 
 
 # --- the book's examples (13.4) -----------------------------------------------------------

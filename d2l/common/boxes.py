@@ -11,6 +11,7 @@ Boxes are (..., 4): corners (x1, y1, x2, y2) or centres (cx, cy, w, h) on the la
 """
 
 import contextlib
+import functools
 import math
 import numbers
 
@@ -25,20 +26,23 @@ IOU_CHUNK = 2 ** 17
 
 
 class BoxOps:
-    """What a backend provides (methods of an instance; `x` are the framework's tensors).
+    """What a backend provides: methods of an instance, on the framework's tensors `x`.
 
-    index_dtype / mask_dtype: names of the dtypes of returned indices and of multibox_target's
-    mask. scope(x): a context placing new tensors on x's device. tensor(array, like):
-    a NumPy array on like's device. feature_hw(data): (H, W) of a feature map. Elementwise:
-    maximum, minimum, relu, where (scalars allowed for the branches), logical_and,
-    logical_not, log, exp. Reductions along one axis: max_argmax (the maxima and the first index of each), any.
-    full(shape, value, dtype, like). floating(x): x, or x as float32 if its dtype is not
-    a float type. Shapes: reshape, expand_dims, stack, concat, take (rows along axis 0), mask_rows
-    (boolean rows along axis 0), arange (int64 on like's device), cast, matmul.
-    is_cpu(x): whether x lives on a CPU. coords(x): the 4 (..., N) coordinate tensors of boxes (..., N, 4), each contiguous.
-    put(x, index, values): a copy of 1-D x with x[index] = values. mark(index, n): a boolean (n,) tensor, True at the given int64 indices. argsort(x):
-    stable ascending order of a 1-D tensor (int64). same(a, b): whether two
-    boolean tensors are equal (a Python bool). to_device(x, device).
+    Attributes: index_dtype, mask_dtype (names of the dtypes of returned indices and of
+    multibox_target's mask).
+    Placement: scope(x) (a context placing new tensors on x's device), tensor(array, like)
+    (a NumPy array on like's device), full(shape, value, dtype, like), arange(n, like)
+    (int64), is_cpu(x), to_device(x, device), feature_hw(data) ((H, W) of a feature map).
+    Elementwise: maximum, minimum, relu, where (a branch may be a Python number),
+    logical_and, logical_or, logical_not, log, exp, cast(x, dtype), floating(x) (x, or x as
+    float32 if not a float type).
+    Along one axis: max_argmax(x, axis) (the maxima and the first index reaching each),
+    any(x, axis); argsort(x) (stable ascending order of a 1-D tensor, int64).
+    Shapes and indexing: reshape, expand_dims, stack, concat, matmul, coords(x) (the 4
+    contiguous (..., N) coordinates of boxes (..., N, 4)), take(x, index) (rows along axis 0),
+    mask_rows(x, mask) (boolean rows along axis 0), put(x, index, values) (a copy of 1-D x
+    with x[index] = values), mark(index, n) (a boolean (n,) tensor, True at index).
+    same(a, b): whether two boolean tensors are equal (a Python bool).
     """
 
     index_dtype = "int64"
@@ -463,3 +467,78 @@ def bind(ops, *functions):
     from .alias_based import bind as bind_first
 
     return bind_first(ops, *functions)
+
+
+class NumpyOps(BoxOps):
+    """The vocabulary on NumPy arrays (float32 math is IEEE math there too): a backend whose
+    own CPU kernels are slow runs the algorithms here for CPU tensors. `index_dtype` and
+    `mask_dtype` are the backend's."""
+
+    def __init__(self, index_dtype, mask_dtype):
+        self.index_dtype, self.mask_dtype = index_dtype, mask_dtype
+
+    tensor = staticmethod(lambda array, like: np.asarray(array))
+    full = staticmethod(lambda shape, value, dtype, like: np.full(shape, value, dtype))
+    arange = staticmethod(lambda n, like: np.arange(n, dtype=np.int64))
+    is_cpu = staticmethod(lambda x: True)
+    maximum, minimum, log, exp, matmul = (staticmethod(f) for f in (
+        np.maximum, np.minimum, np.log, np.exp, np.matmul))
+    logical_and, logical_or, logical_not, where = (staticmethod(f) for f in (
+        np.logical_and, np.logical_or, np.logical_not, np.where))
+    reshape, expand_dims = staticmethod(np.reshape), staticmethod(np.expand_dims)
+    stack = staticmethod(lambda xs, axis: np.stack(xs, axis))
+    concat = staticmethod(lambda xs, axis: np.concatenate(xs, axis))
+    relu = staticmethod(lambda x: np.maximum(x, x.dtype.type(0)))
+    max_argmax = staticmethod(lambda x, axis: (x.max(axis), x.argmax(axis)))
+    any = staticmethod(lambda x, axis: x.any(axis))
+    coords = staticmethod(lambda x: [np.ascontiguousarray(x[..., k]) for k in range(4)])
+    take = staticmethod(lambda x, index: x[index])
+    mask_rows = staticmethod(lambda x, mask: x[mask])
+    cast = staticmethod(lambda x, dtype: x.astype(dtype, copy=False))
+    floating = staticmethod(lambda x: x if x.dtype.kind == "f" else x.astype(np.float32))
+    argsort = staticmethod(lambda x: np.argsort(x, kind="stable"))
+    same = staticmethod(lambda a, b: bool(np.array_equal(a, b)))
+
+    @staticmethod
+    def put(x, index, values):
+        out = x.copy()
+        out[index] = values
+        return out
+
+    @staticmethod
+    def mark(index, n):
+        marks = np.zeros(n, dtype=bool)
+        marks[index] = True
+        return marks
+
+
+# Whether host_or_device runs CPU tensors through NumpyOps (tests switch it off to check the
+# backends' own ops on the CPU).
+HOST_ON_CPU = True
+
+
+def host_or_device(fn, device_ops, host_ops, is_tensor, on_cpu, to_backend):
+    """`fn` with the book's signature: on NumPy (`host_ops`) when every tensor argument is on
+    the CPU and HOST_ON_CPU is set, else on the backend's `device_ops`. `to_backend(array,
+    like)` brings a NumPy result back as a tensor on like's device. For backends whose CPU
+    kernels or eager dispatch make these many-small-op algorithms slow; the float32 results
+    are the same either way (IEEE arithmetic; log and exp within an ulp or two)."""
+    on_device, = bind(device_ops, fn)
+
+    @functools.wraps(on_device)
+    def call(*args, **kwargs):
+        tensors = [a for a in (*args, *kwargs.values()) if is_tensor(a)]
+        if not (HOST_ON_CPU and tensors and all(on_cpu(a) for a in tensors)):
+            return on_device(*args, **kwargs)
+        host = [to_numpy(a) if is_tensor(a) else a for a in args]
+        out = fn(host_ops, *host, **{k: to_numpy(v) if is_tensor(v) else v
+                                     for k, v in kwargs.items()})
+        return _back(out, tensors[0], to_backend)
+
+    return call
+
+
+def _back(out, like, to_backend):
+    if isinstance(out, (list, tuple)):
+        return type(out)(_back(o, like, to_backend) for o in out)
+    return to_backend(out, like)

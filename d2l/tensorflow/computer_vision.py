@@ -135,11 +135,27 @@ class _BoxOps(_boxes.BoxOps):
 
 
 _OPS = _BoxOps()
-(box_corner_to_center, box_center_to_corner, multibox_prior, box_iou, offset_boxes,
- multibox_target, offset_inverse, nms, multibox_detection) = _boxes.bind(
+_HOST_OPS = _boxes.NumpyOps(_BoxOps.index_dtype, _BoxOps.mask_dtype)
+
+
+def _to_tensor(out, like):
+    with tf.device(like.device):
+        return tf.identity(tf.constant(out))
+
+
+def _host_or_device(fn):
+    """On NumPy for CPU tensors: eager TensorFlow dispatches each of the many small ops of
+    anchor labelling and NMS slowly (see d2l.common.boxes.host_or_device)."""
+    return _boxes.host_or_device(fn, _OPS, _HOST_OPS, tf.is_tensor,
+                                 lambda a: "CPU" in a.device, _to_tensor)
+
+
+box_corner_to_center, box_center_to_corner, multibox_prior, box_iou = _boxes.bind(
     _OPS, _boxes.box_corner_to_center, _boxes.box_center_to_corner, _boxes.multibox_prior,
-    _boxes.box_iou, _boxes.offset_boxes, _boxes.multibox_target, _boxes.offset_inverse,
-    _boxes.nms, _boxes.multibox_detection)
+    _boxes.box_iou)
+(offset_boxes, multibox_target, offset_inverse, nms, multibox_detection) = (
+    _host_or_device(f) for f in (_boxes.offset_boxes, _boxes.multibox_target,
+                                 _boxes.offset_inverse, _boxes.nms, _boxes.multibox_detection))
 bbox_to_rect, show_bboxes = _boxes.bbox_to_rect, _boxes.show_bboxes
 
 
@@ -147,8 +163,11 @@ def assign_anchor_to_bbox(ground_truth, anchors, device, iou_threshold=0.5):
     """Index (int32) of the ground-truth box (G, 4) each anchor (A, 4) is assigned to, or
     -1, on `device` (a name, or what d2l.try_gpu returns); ground_truth (B, G, 4) gives
     (B, A). See d2l.common.boxes."""
-    assigned = _boxes.assign_anchor_to_bbox(_OPS, ground_truth, anchors, iou_threshold)
+    assigned = _assign(ground_truth, anchors, iou_threshold)
     return _OPS.to_device(tf.cast(assigned, tf.int32), device)
+
+
+_assign = _host_or_device(_boxes.assign_anchor_to_bbox)
 
 
 __all__ += ["box_corner_to_center", "box_center_to_corner", "bbox_to_rect", "multibox_prior",
