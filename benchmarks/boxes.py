@@ -13,9 +13,10 @@ other across frameworks.
 
     python benchmarks/boxes.py [--frameworks mxnet,torch,tensorflow] [--repeats 5]
 
-MXNet and TensorFlow run these on NumPy for CPU tensors (see d2l.common.boxes.host_or_device);
-`--native` switches that off to time their own ops. Upstream is loaded as a black box from /tmp/upstream/d2l/<framework>.py (`pip download
-d2l==0.16.6 --no-deps` unpacked there) when present. Each framework runs in its own
+MXNet and TensorFlow run these on NumPy for CPU tensors (d2l.common.boxes.host_or_device);
+`--native` switches that off to time their own ops. Upstream is loaded as a black box from
+/tmp/upstream/d2l/<framework>.py (`pip download d2l==0.16.6 --no-deps` unpacked there) when
+present. Each framework runs in its own
 interpreter; the fastest repeat is kept (upstream nms: one run).
 """
 
