@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from d2l.common import boxes as common_boxes
 from spec import boxes as spec
-from spec.entry import check_reference
+from spec.entry import within
 
 F = np.float32
 
@@ -89,13 +89,13 @@ def _greedy_numpy(boxes, scores, threshold):
     return np.asarray(keep)
 
 
-@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.7])
+@pytest.mark.parametrize("threshold", [0.0, 0.5])
 def test_nms_keeps_what_torchvision_keeps(backend, threshold):
-    """600 random boxes (three blocks) with distinct scores: the same indices, in the same
+    """400 random boxes (two blocks) with distinct scores: the same indices, in the same
     order, as torchvision.ops.nms (or, without torchvision, the spec's greedy reference)."""
     rng = np.random.default_rng(int(threshold * 10))
-    boxes = _random_boxes(rng, 600)
-    scores = rng.permutation(600).astype(F) / 600
+    boxes = _random_boxes(rng, 400)
+    scores = rng.permutation(400).astype(F) / 400
     kept = _np(backend, backend.d2l.nms(backend.tensor(boxes), backend.tensor(scores),
                                         threshold))
     try:
@@ -146,15 +146,28 @@ def test_equal_scores_keep_index_order(backend):
                                   [3, 0, 1])
 
 
-NUMERIC = [e for e in spec.ENTRIES if e.reference is not None]
+HOSTED = [e for e in spec.ENTRIES if e.name in (
+    "box_iou", "assign_anchor_to_bbox", "offset_boxes", "multibox_target", "offset_inverse",
+    "nms", "multibox_detection")]
 
 
-@pytest.mark.parametrize("entry", NUMERIC, ids=[e.name for e in NUMERIC])
-def test_framework_ops_on_the_cpu_match_the_reference(entry, backend, monkeypatch):
+@pytest.mark.parametrize("entry", HOSTED, ids=[e.name for e in HOSTED])
+def test_framework_ops_on_the_cpu_match_the_reference(entry, backend):
     """MXNet and TensorFlow run CPU tensors through NumPy (faster there); their own ops,
     which run on GPUs, are checked here on the CPU too (PyTorch always runs its own)."""
-    monkeypatch.setattr(common_boxes, "HOST_ON_CPU", False)
-    check_reference(entry, backend)
+
+    @settings(max_examples=8)
+    @given(entry.inputs())
+    def check(args):
+        observed = entry.call(backend, *args)
+        expected = entry.reference(*args)
+        assert within(observed, expected, entry.tol), (entry.name, observed, expected)
+
+    saved, common_boxes.HOST_ON_CPU = common_boxes.HOST_ON_CPU, False
+    try:
+        check()
+    finally:
+        common_boxes.HOST_ON_CPU = saved
 
 
 # --- the book's examples (13.4) -----------------------------------------------------------
