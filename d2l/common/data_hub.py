@@ -29,6 +29,17 @@ DATA_HUB["time_machine"] = (
 DATA_HUB["fra-eng"] = (
     DATA_URL + "fra-eng.zip", "94646ad1522d915e7b0f9296181140edcf86a4f5")
 
+# --- 13.2-13.14 computer-vision datasets ---
+DATA_HUB["hotdog"] = (DATA_URL + "hotdog.zip", "fba480ffa8aa7e0febbb511d181409f899b9baa5")
+DATA_HUB["banana-detection"] = (
+    DATA_URL + "banana-detection.zip", "5de26c8fce5ccdea9f91267273464dc968d20d72")
+DATA_HUB["voc2012"] = (
+    DATA_URL + "VOCtrainval_11-May-2012.tar", "4e443f8a2eca6b1dac8a6c57641b67dd40621a49")
+DATA_HUB["cifar10_tiny"] = (
+    DATA_URL + "kaggle_cifar10_tiny.zip", "2068874e4b9a9f0fb07ebe0ad2b29754449ccacd")
+DATA_HUB["dog_tiny"] = (
+    DATA_URL + "kaggle_dog_tiny.zip", "0cb91d09b814ecdc07b50f31f8dcad3e81d6a86d")
+
 
 def data_dir():
     """The default cache folder: `$D2L_DATA_DIR`, else `../data`."""

@@ -1,11 +1,21 @@
-"""Chapter 13, Computer Vision, for MXNet. Images and feature maps are NCHW."""
+"""Chapter 13, Computer Vision, for MXNet (Gluon, `mxnet.np`).
+
+Layouts: images read from files HWC, examples and batches given to networks CHW / NCHW;
+boxes in corner form (x1, y1, x2, y2).
+"""
+
+import random
 
 import numpy as onp
-from mxnet import np
+from mxnet import gluon, np
 
 from ..common import boxes as _boxes
+from ..common import checks
+from ..common import vision_data as shared
+from .linear_networks import get_dataloader_workers
 
 __all__ = []
+
 
 # --- 13.3-13.4 Bounding boxes and anchors ---
 # The algorithms are written once in d2l.common.boxes against this vocabulary; boxes are
@@ -167,3 +177,126 @@ _assign = _host_or_device(_boxes.assign_anchor_to_bbox)
 __all__ += ["box_corner_to_center", "box_center_to_corner", "bbox_to_rect", "multibox_prior",
             "show_bboxes", "box_iou", "assign_anchor_to_bbox", "offset_boxes",
             "multibox_target", "offset_inverse", "nms", "multibox_detection"]
+
+
+# --- 13.6 The Object Detection Dataset ---
+__all__ += ["read_data_bananas", "BananasDataset", "load_data_bananas"]
+
+
+def read_data_bananas(is_train=True):
+    """(images, targets): a list of uint8 HWC (256, 256, 3) arrays in label.csv order, and
+    float32 targets (N, 1, 5) = (class, x1, y1, x2, y2) / 256."""
+    images, targets = shared.read_bananas(is_train)
+    return [np.array(i, dtype="uint8") for i in images], np.array(targets, dtype="float32")
+
+
+class BananasDataset(gluon.data.Dataset):
+    """The banana-detection split: item i is (image float32 CHW (3, 256, 256) in 0..255,
+    label float32 (1, 5)); prints how many examples were read."""
+
+    def __init__(self, is_train):
+        self.features, self.labels = read_data_bananas(is_train)
+        print(shared.banana_message(is_train, len(self.features)))
+
+    def __getitem__(self, idx):
+        return self.features[idx].astype("float32").transpose(2, 0, 1), self.labels[idx]
+
+    def __len__(self):
+        return len(self.features)
+
+
+def load_data_bananas(batch_size):
+    """(train_iter, val_iter) over the banana-detection dataset: X (B, 3, 256, 256) float32,
+    Y (B, 1, 5) float32; the training set shuffled."""
+    checks.positive_int("load_data_bananas", "batch_size", batch_size)
+    return (gluon.data.DataLoader(BananasDataset(is_train=True), batch_size, shuffle=True),
+            gluon.data.DataLoader(BananasDataset(is_train=False), batch_size))
+
+
+# --- 13.9 Semantic Segmentation and the Dataset ---
+__all__ += ["read_voc_images", "voc_colormap2label", "voc_label_indices", "voc_rand_crop",
+            "VOCSegDataset", "load_data_voc"]
+
+
+def read_voc_images(voc_dir, is_train=True):
+    """(features, labels) of the train or val split: lists of uint8 HWC arrays (H, W, 3),
+    the labels holding the RGB colours of the classes."""
+    features, labels = shared.read_voc_arrays(voc_dir, is_train)
+    return ([np.array(f, dtype="uint8") for f in features],
+            [np.array(label, dtype="uint8") for label in labels])
+
+
+def voc_colormap2label():
+    """The float32 lookup vector (256**3,): entry (R * 256 + G) * 256 + B is that colour's
+    class id, 0 for colours that are not in VOC_COLORMAP."""
+    return np.array(shared.voc_colormap2label_codes(onp.float32), dtype="float32")
+
+
+def voc_label_indices(colormap, colormap2label):
+    """Class ids (H, W) of a label image colormap (H, W, 3) of RGB values 0..255, in the
+    lookup's dtype (float32); colours not in VOC_COLORMAP (e.g. the boundaries) give 0."""
+    shared.check_colormap(colormap.shape, 2, colormap2label.shape)
+    if colormap.dtype != onp.uint8 and colormap.size:  # uint8 needs no check (no sync)
+        shared.check_colour_values(int(colormap.min()), int(colormap.max()))
+    colormap = colormap.astype("int32")
+    codes = (colormap[:, :, 0] * 256 + colormap[:, :, 1]) * 256 + colormap[:, :, 2]
+    return colormap2label[codes]
+
+
+def voc_rand_crop(feature, label, height, width):
+    """The same random (height, width) window of feature (H, W, C) and label (H, W, C'),
+    offsets drawn with Python's `random` (as mxnet.image.random_crop does)."""
+    shared.check_crop(feature.shape[:2], label.shape[:2], height, width)
+    top = random.randint(0, feature.shape[0] - height)
+    left = random.randint(0, feature.shape[1] - width)
+    return (feature[top:top + height, left:left + width],
+            label[top:top + height, left:left + width])
+
+
+class VOCSegDataset(gluon.data.Dataset):
+    """VOC2012 segmentation examples at least crop_size = (h, w) large: item i is a random
+    (h, w) crop, (feature float32 (3, h, w) normalised as (x / 255 - rgb_mean) / rgb_std with
+    the ImageNet statistics, label float32 (h, w) class ids); prints the example count.
+
+    `features` holds the kept images as read (uint8 HWC); the normalisation is applied to each
+    crop, which gives the book's values with a quarter of the memory.
+    """
+
+    def __init__(self, is_train, crop_size, voc_dir):
+        self.rgb_mean = np.array(shared.VOC_RGB_MEAN)
+        self.rgb_std = np.array(shared.VOC_RGB_STD)
+        self.crop_size = shared.crop_size_of("VOCSegDataset", crop_size)
+        features, labels = read_voc_images(voc_dir=voc_dir, is_train=is_train)
+        self.features = self.filter(features)
+        self.labels = self.filter(labels)
+        self.colormap2label = voc_colormap2label()
+        print(shared.voc_seg_message(len(self.features)))
+
+    def normalize_image(self, img):
+        return (img.astype("float32") / 255 - self.rgb_mean) / self.rgb_std
+
+    def filter(self, imgs):
+        keep = shared.large_enough([img.shape[:2] for img in imgs], self.crop_size)
+        return [imgs[i] for i in keep]
+
+    def __getitem__(self, idx):
+        feature, label = voc_rand_crop(self.features[idx], self.labels[idx], *self.crop_size)
+        return (self.normalize_image(feature).transpose(2, 0, 1),
+                voc_label_indices(label, self.colormap2label))
+
+    def __len__(self):
+        return len(self.features)
+
+
+def load_data_voc(batch_size, crop_size):
+    """(train_iter, test_iter) over VOC2012 (downloaded and extracted): X (B, 3, h, w)
+    float32, Y (B, h, w) float32 class ids; the last incomplete batch dropped, the training
+    set shuffled."""
+    checks.positive_int("load_data_voc", "batch_size", batch_size)
+    crop_size = shared.crop_size_of("load_data_voc", crop_size)
+    voc_dir = shared.voc_dir_of_hub()
+    workers = get_dataloader_workers()
+    return tuple(gluon.data.DataLoader(VOCSegDataset(train, crop_size, voc_dir), batch_size,
+                                       shuffle=train, last_batch="discard",
+                                       num_workers=workers)
+                 for train in (True, False))

@@ -1,11 +1,19 @@
-"""Chapter 13, Computer Vision, for TensorFlow. Images and feature maps are NHWC."""
+"""Chapter 13, Computer Vision, for TensorFlow (the book saved none of it for TensorFlow).
+
+Layouts: images HWC (batches NHWC, TensorFlow's channels-last); boxes in corner form
+(x1, y1, x2, y2).
+"""
 
 import numpy as np
 import tensorflow as tf
 
 from ..common import boxes as _boxes
+from ..common import checks
+from ..common import vision_data as shared
+from .linear_networks import get_dataloader_workers
 
 __all__ = []
+
 
 # --- 13.3-13.4 Bounding boxes and anchors ---
 # The algorithms are written once in d2l.common.boxes against this vocabulary; boxes are
@@ -173,3 +181,148 @@ _assign = _host_or_device(_boxes.assign_anchor_to_bbox)
 __all__ += ["box_corner_to_center", "box_center_to_corner", "bbox_to_rect", "multibox_prior",
             "show_bboxes", "box_iou", "assign_anchor_to_bbox", "offset_boxes",
             "multibox_target", "offset_inverse", "nms", "multibox_detection"]
+
+
+# --- 13.6 The Object Detection Dataset ---
+__all__ += ["read_data_bananas", "BananasDataset", "load_data_bananas"]
+
+
+def read_data_bananas(is_train=True):
+    """(images, targets): a list of uint8 HWC (256, 256, 3) tensors in label.csv order, and
+    float32 targets (N, 1, 5) = (class, x1, y1, x2, y2) / 256."""
+    images, targets = shared.read_bananas(is_train)
+    return [tf.constant(i) for i in images], tf.constant(targets)
+
+
+class BananasDataset:
+    """The banana-detection split: item i is (image float32 HWC (256, 256, 3) in 0..255,
+    label float32 (1, 5)); prints how many examples were read."""
+
+    def __init__(self, is_train):
+        self.features, self.labels = read_data_bananas(is_train)
+        print(shared.banana_message(is_train, len(self.features)))
+
+    def __getitem__(self, idx):
+        return tf.cast(self.features[idx], tf.float32), self.labels[idx]
+
+    def __len__(self):
+        return len(self.features)
+
+
+def load_data_bananas(batch_size):
+    """(train_iter, val_iter): tf.data.Datasets over the banana-detection dataset, X
+    (B, 256, 256, 3) float32 in 0..255, Y (B, 1, 5) float32; the training set reshuffled on
+    every pass."""
+    checks.positive_int("load_data_bananas", "batch_size", batch_size)
+
+    def loader(is_train):
+        dataset = BananasDataset(is_train=is_train)
+        images = tf.stack(dataset.features) if len(dataset) else tf.zeros((0, 256, 256, 3),
+                                                                          tf.uint8)
+        examples = tf.data.Dataset.from_tensor_slices((images, dataset.labels))
+        if is_train:
+            examples = examples.shuffle(max(len(dataset), 1))
+        return examples.batch(batch_size).map(lambda X, Y: (tf.cast(X, tf.float32), Y))
+
+    return loader(True), loader(False)
+
+
+# --- 13.9 Semantic Segmentation and the Dataset ---
+__all__ += ["read_voc_images", "voc_colormap2label", "voc_label_indices", "voc_rand_crop",
+            "VOCSegDataset", "load_data_voc"]
+
+
+def read_voc_images(voc_dir, is_train=True):
+    """(features, labels) of the train or val split: lists of uint8 HWC tensors (H, W, 3),
+    the labels holding the RGB colours of the classes."""
+    features, labels = shared.read_voc_arrays(voc_dir, is_train)
+    return [tf.constant(f) for f in features], [tf.constant(label) for label in labels]
+
+
+def voc_colormap2label():
+    """The int32 lookup vector (256**3,): entry (R * 256 + G) * 256 + B is that colour's
+    class id, 0 for colours that are not in VOC_COLORMAP."""
+    return tf.constant(shared.voc_colormap2label_codes(np.int32))
+
+
+def voc_label_indices(colormap, colormap2label):
+    """Class ids (H, W) of a label image colormap (H, W, 3) of RGB values 0..255, in the
+    lookup's dtype (int32); colours not in VOC_COLORMAP (e.g. the boundaries) give 0."""
+    shared.check_colormap(colormap.shape, 2, colormap2label.shape)
+    if colormap.dtype != tf.uint8 and tf.size(colormap) > 0:  # uint8 needs no check
+        shared.check_colour_values(int(tf.reduce_min(colormap)), int(tf.reduce_max(colormap)))
+    colormap = tf.cast(colormap, tf.int32)
+    codes = (colormap[:, :, 0] * 256 + colormap[:, :, 1]) * 256 + colormap[:, :, 2]
+    return tf.gather(colormap2label, codes)
+
+
+def voc_rand_crop(feature, label, height, width):
+    """The same random (height, width) window of feature (H, W, C) and label (H, W, C'),
+    offsets drawn with TensorFlow's global generator."""
+    shared.check_crop(feature.shape[:2], label.shape[:2], height, width)
+    top = int(tf.random.uniform((), 0, feature.shape[0] - height + 1, dtype=tf.int32))
+    left = int(tf.random.uniform((), 0, feature.shape[1] - width + 1, dtype=tf.int32))
+    return (feature[top:top + height, left:left + width],
+            label[top:top + height, left:left + width])
+
+
+class VOCSegDataset:
+    """VOC2012 segmentation examples at least crop_size = (h, w) large: item i is a random
+    (h, w) crop, (feature float32 (h, w, 3) normalised as (x / 255 - rgb_mean) / rgb_std with
+    the ImageNet statistics, label int32 (h, w) class ids); prints the example count.
+
+    `features` holds the kept images as read (uint8 HWC); the normalisation is applied to each
+    crop.
+    """
+
+    def __init__(self, is_train, crop_size, voc_dir):
+        self.rgb_mean = tf.constant(shared.VOC_RGB_MEAN, tf.float32)
+        self.rgb_std = tf.constant(shared.VOC_RGB_STD, tf.float32)
+        self.crop_size = shared.crop_size_of("VOCSegDataset", crop_size)
+        features, labels = read_voc_images(voc_dir=voc_dir, is_train=is_train)
+        self.features = self.filter(features)
+        self.labels = self.filter(labels)
+        self.colormap2label = voc_colormap2label()
+        print(shared.voc_seg_message(len(self.features)))
+
+    def normalize_image(self, img):
+        return (tf.cast(img, tf.float32) / 255 - self.rgb_mean) / self.rgb_std
+
+    def filter(self, imgs):
+        keep = shared.large_enough([img.shape[:2] for img in imgs], self.crop_size)
+        return [imgs[i] for i in keep]
+
+    def __getitem__(self, idx):
+        feature, label = voc_rand_crop(self.features[idx], self.labels[idx], *self.crop_size)
+        return self.normalize_image(feature), voc_label_indices(label, self.colormap2label)
+
+    def __len__(self):
+        return len(self.features)
+
+
+def _seg_batches(dataset, batch_size, shuffle):
+    """A tf.data.Dataset of (X (B, h, w, 3) float32, Y (B, h, w) int32) from `dataset`'s
+    items (a fresh random crop on every pass), the last incomplete batch dropped."""
+    height, width = dataset.crop_size
+    indices = tf.data.Dataset.range(len(dataset))
+    if shuffle:
+        indices = indices.shuffle(max(len(dataset), 1))
+
+    def item(i):
+        feature, label = tf.py_function(lambda j: dataset[int(j)], [i], (tf.float32, tf.int32))
+        return tf.ensure_shape(feature, (height, width, 3)), tf.ensure_shape(label,
+                                                                             (height, width))
+
+    return indices.map(item, num_parallel_calls=get_dataloader_workers()).batch(
+        batch_size, drop_remainder=True)
+
+
+def load_data_voc(batch_size, crop_size):
+    """(train_iter, test_iter): tf.data.Datasets over VOC2012 (downloaded and extracted),
+    X (B, h, w, 3) float32, Y (B, h, w) int32 class ids; the last incomplete batch dropped,
+    the training set reshuffled on every pass."""
+    checks.positive_int("load_data_voc", "batch_size", batch_size)
+    crop_size = shared.crop_size_of("load_data_voc", crop_size)
+    voc_dir = shared.voc_dir_of_hub()
+    return tuple(_seg_batches(VOCSegDataset(train, crop_size, voc_dir), batch_size, train)
+                 for train in (True, False))
