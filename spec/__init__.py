@@ -10,19 +10,33 @@ from . import (
     computer_vision,
     convolutional_neural_networks,
     deep_learning_computation,
+    generative_adversarial_networks,
     linear_networks,
     modern_cnns,
     modern_rnns,
     multilayer_perceptrons,
+    optimization_algorithms,
     preliminaries,
+    recommender_systems,
     recurrent_neural_networks,
 )
 
-ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptrons.ENTRIES
-           + deep_learning_computation.ENTRIES + convolutional_neural_networks.ENTRIES
-           + modern_cnns.ENTRIES + recurrent_neural_networks.ENTRIES
-           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES + computer_vision.ENTRIES
-           + aliases.ENTRIES)
+ENTRIES = (
+    preliminaries.ENTRIES
+    + linear_networks.ENTRIES
+    + multilayer_perceptrons.ENTRIES
+    + deep_learning_computation.ENTRIES
+    + convolutional_neural_networks.ENTRIES
+    + modern_cnns.ENTRIES
+    + recurrent_neural_networks.ENTRIES
+    + modern_rnns.ENTRIES
+    + attention_mechanisms.ENTRIES
+    + optimization_algorithms.ENTRIES
+    + computer_vision.ENTRIES
+    + recommender_systems.ENTRIES
+    + generative_adversarial_networks.ENTRIES
+    + aliases.ENTRIES
+)
 
 
 def symbol(entry):

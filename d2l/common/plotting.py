@@ -280,7 +280,8 @@ class Animator:
             ax.relim()
             ax.autoscale_view()
             return
-        ax.cla()
+        if ax.has_data():  # a fresh Axes (the first draw) has nothing to clear
+            ax.cla()
         self._lines = [ax.plot(x_values, y_values, fmt)[0]
                        for x_values, y_values, fmt in zip(self.X, self.Y, self.fmts)]
         self.config_axes()
