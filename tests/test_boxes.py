@@ -147,8 +147,8 @@ def test_equal_scores_keep_index_order(backend):
 
 
 HOSTED = [e for e in spec.ENTRIES if e.name in (
-    "box_iou", "assign_anchor_to_bbox", "offset_boxes", "multibox_target", "offset_inverse",
-    "nms", "multibox_detection")]
+    "multibox_prior", "box_iou", "assign_anchor_to_bbox", "offset_boxes", "multibox_target",
+    "offset_inverse", "nms", "multibox_detection")]
 
 
 @pytest.mark.parametrize("entry", HOSTED, ids=[e.name for e in HOSTED])

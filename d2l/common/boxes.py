@@ -472,10 +472,17 @@ def bind(ops, *functions):
 class NumpyOps(BoxOps):
     """The vocabulary on NumPy arrays (float32 math is IEEE math there too): a backend whose
     own CPU kernels are slow runs the algorithms here for CPU tensors. `index_dtype` and
-    `mask_dtype` are the backend's."""
+    `mask_dtype` are the backend's; `channels_last`: its feature maps are (..., H, W, C)."""
 
-    def __init__(self, index_dtype, mask_dtype):
+    def __init__(self, index_dtype, mask_dtype, channels_last=False):
         self.index_dtype, self.mask_dtype = index_dtype, mask_dtype
+        self.channels_last = channels_last
+
+    def feature_hw(self, data):
+        layout = "(..., H, W, channels)" if self.channels_last else "(..., H, W)"
+        if data.ndim < (3 if self.channels_last else 2):
+            raise ValueError(f"multibox_prior: data must be {layout}, got shape {data.shape}")
+        return tuple(data.shape[-3:-1] if self.channels_last else data.shape[-2:])
 
     tensor = staticmethod(lambda array, like: np.asarray(array))
     full = staticmethod(lambda shape, value, dtype, like: np.full(shape, value, dtype))

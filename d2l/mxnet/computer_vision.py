@@ -155,11 +155,12 @@ def _host_or_device(fn):
         lambda out, like: np.array(out, dtype=out.dtype, ctx=like.ctx))
 
 
-box_corner_to_center, box_center_to_corner, multibox_prior = _boxes.bind(
-    _OPS, _boxes.box_corner_to_center, _boxes.box_center_to_corner, _boxes.multibox_prior)
-(box_iou, offset_boxes, multibox_target, offset_inverse, nms, multibox_detection) = (
-    _host_or_device(f) for f in (_boxes.box_iou, _boxes.offset_boxes, _boxes.multibox_target,
-                                 _boxes.offset_inverse, _boxes.nms,
+box_corner_to_center, box_center_to_corner = _boxes.bind(
+    _OPS, _boxes.box_corner_to_center, _boxes.box_center_to_corner)
+(multibox_prior, box_iou, offset_boxes, multibox_target, offset_inverse, nms,
+ multibox_detection) = (
+    _host_or_device(f) for f in (_boxes.multibox_prior, _boxes.box_iou, _boxes.offset_boxes,
+                                 _boxes.multibox_target, _boxes.offset_inverse, _boxes.nms,
                                  _boxes.multibox_detection))
 bbox_to_rect, show_bboxes = _boxes.bbox_to_rect, _boxes.show_bboxes
 

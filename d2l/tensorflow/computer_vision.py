@@ -143,7 +143,7 @@ class _BoxOps(_boxes.BoxOps):
 
 
 _OPS = _BoxOps()
-_HOST_OPS = _boxes.NumpyOps(_BoxOps.index_dtype, _BoxOps.mask_dtype)
+_HOST_OPS = _boxes.NumpyOps(_BoxOps.index_dtype, _BoxOps.mask_dtype, channels_last=True)
 
 
 def _to_tensor(out, like):
@@ -153,17 +153,19 @@ def _to_tensor(out, like):
 
 def _host_or_device(fn):
     """On NumPy for CPU tensors: eager TensorFlow dispatches each of the many small ops of
-    anchor labelling and NMS slowly (see d2l.common.boxes.host_or_device)."""
+    anchor labelling and NMS slowly, and its broadcasting kernels trail NumPy's on the CPU
+    (see d2l.common.boxes.host_or_device)."""
     return _boxes.host_or_device(fn, _OPS, _HOST_OPS, tf.is_tensor,
                                  lambda a: "CPU" in a.device, _to_tensor)
 
 
-box_corner_to_center, box_center_to_corner, multibox_prior, box_iou = _boxes.bind(
-    _OPS, _boxes.box_corner_to_center, _boxes.box_center_to_corner, _boxes.multibox_prior,
-    _boxes.box_iou)
-(offset_boxes, multibox_target, offset_inverse, nms, multibox_detection) = (
-    _host_or_device(f) for f in (_boxes.offset_boxes, _boxes.multibox_target,
-                                 _boxes.offset_inverse, _boxes.nms, _boxes.multibox_detection))
+box_corner_to_center, box_center_to_corner = _boxes.bind(
+    _OPS, _boxes.box_corner_to_center, _boxes.box_center_to_corner)
+(multibox_prior, box_iou, offset_boxes, multibox_target, offset_inverse, nms,
+ multibox_detection) = (
+    _host_or_device(f) for f in (_boxes.multibox_prior, _boxes.box_iou, _boxes.offset_boxes,
+                                 _boxes.multibox_target, _boxes.offset_inverse, _boxes.nms,
+                                 _boxes.multibox_detection))
 bbox_to_rect, show_bboxes = _boxes.bbox_to_rect, _boxes.show_bboxes
 
 
