@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from d2l.common import data_hub
 
-from . import canonical, reference, training_reference
+from . import boxes, canonical, reference, training_reference
 from . import vision_files as vf
 from .computational_performance import (
     _framework_parts,
@@ -187,6 +187,10 @@ ENTRIES += [
           "folder hotdog holding train/ and test/, each with hotdog/ and not-hotdog/ images.",
           probe=_hub_probe("hotdog"), expect=_hub_expect("hotdog", "hotdog"), tol=EXACT),
 ]
+
+
+# --- 13.3-13.4 Bounding boxes and anchors (entries in spec/boxes.py) ---
+ENTRIES += boxes.ENTRIES
 
 
 # --- 13.6 The Object Detection Dataset ---
