@@ -28,6 +28,35 @@ DATA_HUB["time_machine"] = (
     DATA_URL + "timemachine.txt", "090b5e7e70c295757f55df93cb0a180b9691891a")
 DATA_HUB["fra-eng"] = (
     DATA_URL + "fra-eng.zip", "94646ad1522d915e7b0f9296181140edcf86a4f5")
+# --- 11.5 airfoil noise (get_data_ch11) and 17.2 Pokemon sprites
+DATA_HUB["airfoil"] = (
+    DATA_URL + "airfoil_self_noise.dat", "76e5be1548fd8222e5074cf0faae75edff8cf93f")
+DATA_HUB["pokemon"] = (
+    DATA_URL + "pokemon.zip", "c065c0e2593b8b161a2d7873e42418bf6a21106c")
+
+# --- 13.2-13.14 computer-vision datasets ---
+DATA_HUB["hotdog"] = (DATA_URL + "hotdog.zip", "fba480ffa8aa7e0febbb511d181409f899b9baa5")
+DATA_HUB["banana-detection"] = (
+    DATA_URL + "banana-detection.zip", "5de26c8fce5ccdea9f91267273464dc968d20d72")
+DATA_HUB["voc2012"] = (
+    DATA_URL + "VOCtrainval_11-May-2012.tar", "4e443f8a2eca6b1dac8a6c57641b67dd40621a49")
+DATA_HUB["cifar10_tiny"] = (
+    DATA_URL + "kaggle_cifar10_tiny.zip", "2068874e4b9a9f0fb07ebe0ad2b29754449ccacd")
+DATA_HUB["dog_tiny"] = (
+    DATA_URL + "kaggle_dog_tiny.zip", "0cb91d09b814ecdc07b50f31f8dcad3e81d6a86d")
+
+# --- 15.1, 15.4: sentiment analysis and natural language inference ---
+DATA_HUB["aclImdb"] = (
+    "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+    "01ada507287d82875905620988597833ad4e0903")
+DATA_HUB["SNLI"] = (
+    "https://nlp.stanford.edu/projects/snli/snli_1.0.zip",
+    "9fcde07509c7e87ec61c640c1b2753d9041758e4")
+
+# --- 16 Recommender Systems (16.2, 16.8) ---
+DATA_HUB["ml-100k"] = ("http://files.grouplens.org/datasets/movielens/ml-100k.zip",
+                       "cd4dcac4241c8a4ad7badc7ca635da8a69dddb83")
+DATA_HUB["ctr"] = (DATA_URL + "ctr.zip", "e18327c48c8e8e5c23da714dd614e390d369843f")
 
 # --- 14.9 The Dataset for Pretraining BERT ---
 DATA_HUB["wikitext-2"] = (

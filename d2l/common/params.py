@@ -9,6 +9,8 @@ layouts:
 * dense: "weight" (in_features, out_features), so a layer computes x @ weight + bias; "bias".
 * conv (2-D): "weight" (out_channels, in_channels // groups, kh, kw), as PyTorch and Gluon
   store it (Keras stores (kh, kw, in // groups, out)); "bias" (out_channels,).
+* conv1d (1-D, section 15.3): "weight" (out_channels, in_channels, k), as PyTorch and
+  Gluon store it (Keras stores (k, in, out)); "bias" (out_channels,).
 * batchnorm: "gamma", "beta", "running_mean", "running_var", each (channels,).
 * embedding: "weight" (num_embeddings, dim); row i is the vector of id i.
 * layernorm: "gamma", "beta", each of the normalized shape (the trailing axes normalized).
@@ -42,7 +44,7 @@ here do the rest, the same way for all three.
 
 import numpy as np
 
-NAMES = {"dense": ("weight", "bias"), "conv": ("weight", "bias"),
+NAMES = {"dense": ("weight", "bias"), "conv": ("weight", "bias"), "conv1d": ("weight", "bias"),
          "batchnorm": ("gamma", "beta", "running_mean", "running_var"),
          "embedding": ("weight",), "layernorm": ("gamma", "beta"), "positional": ("weight",)}
 

@@ -17,9 +17,9 @@ from ..common import params as canonical
 
 __all__ = ["export_params", "import_params"]
 
-_KINDS = ((nn.Dense, "dense"), (nn.Conv2D, "conv"), (nn.BatchNorm, "batchnorm"),
-          (nn.Embedding, "embedding"), (nn.LayerNorm, "layernorm"), (rnn.RNN, "rnn"),
-          (rnn.GRU, "gru"), (rnn.LSTM, "lstm"))
+_KINDS = ((nn.Dense, "dense"), (nn.Conv2D, "conv"), (nn.Conv1D, "conv1d"),
+          (nn.BatchNorm, "batchnorm"), (nn.Embedding, "embedding"),
+          (nn.LayerNorm, "layernorm"), (rnn.RNN, "rnn"), (rnn.GRU, "gru"), (rnn.LSTM, "lstm"))
 _RECURRENT_FIELDS = {"weight_ih": "i2h_weight", "weight_hh": "h2h_weight",
                      "bias_ih": "i2h_bias", "bias_hh": "h2h_bias"}
 

@@ -25,6 +25,7 @@ from ..common import params as canonical
 __all__ = ["export_params", "import_params"]
 
 _KINDS = ((keras.layers.Dense, "dense"), (keras.layers.Conv2D, "conv"),
+          (keras.layers.Conv1D, "conv1d"),
           (keras.layers.BatchNormalization, "batchnorm"), (keras.layers.Embedding, "embedding"),
           (keras.layers.LayerNormalization, "layernorm"))
 _CELL_KINDS = ((keras.layers.SimpleRNNCell, "rnn"), (keras.layers.GRUCell, "gru"),
@@ -206,6 +207,8 @@ def _recurrent_set(kind, layer, arrays):
 def _from_keras(kind, layer, name, value):
     if kind == "conv" and name == "weight":
         return value.transpose(3, 2, 0, 1)
+    if kind == "conv1d" and name == "weight":  # (k, in, out) -> (out, in, k)
+        return value.transpose(2, 1, 0)
     if kind == "dense" and name == "weight":
         return _rows_to_canonical(layer, value)
     return value
@@ -219,7 +222,7 @@ def shape(kind, layer, name):
         return get(kind, layer, name).shape
     if kind == "dense":
         return (None, layer.units) if name == "weight" else (layer.units,)
-    if kind == "conv":
+    if kind in ("conv", "conv1d"):
         return ((layer.filters, None, *layer.kernel_size) if name == "weight"
                 else (layer.filters,))
     if kind == "embedding":
@@ -252,6 +255,8 @@ def build(kind, layer, arrays):
         layer.build((None, arrays["weight"].shape[0]))
     elif kind == "conv":
         layer.build((None, None, None, arrays["weight"].shape[1] * layer.groups))
+    elif kind == "conv1d":
+        layer.build((None, None, arrays["weight"].shape[1] * layer.groups))
     elif kind == "embedding":
         layer.build((None, None))
     elif kind == "layernorm":
@@ -295,6 +300,8 @@ def set(kind, layer, arrays):  # noqa: A001  (the adapter's verb)
     for name, value in arrays.items():
         if kind == "conv" and name == "weight":
             value = value.transpose(2, 3, 1, 0)
+        elif kind == "conv1d" and name == "weight":
+            value = value.transpose(2, 1, 0)
         elif kind == "dense" and name == "weight":
             value = _rows_to_keras(layer, value)
         field = {"embedding": "embeddings", "positional": "pos_embedding"}.get(

@@ -15,8 +15,8 @@ from ..common import params as canonical
 
 __all__ = ["export_params", "import_params"]
 
-_KINDS = ((nn.Linear, "dense"), (nn.Conv2d, "conv"), (nn.BatchNorm1d, "batchnorm"),
-          (nn.BatchNorm2d, "batchnorm"), (nn.Embedding, "embedding"),
+_KINDS = ((nn.Linear, "dense"), (nn.Conv2d, "conv"), (nn.Conv1d, "conv1d"),
+          (nn.BatchNorm1d, "batchnorm"), (nn.BatchNorm2d, "batchnorm"), (nn.Embedding, "embedding"),
           (nn.LayerNorm, "layernorm"), (nn.RNN, "rnn"), (nn.GRU, "gru"), (nn.LSTM, "lstm"))
 _FIELDS = {"gamma": "weight", "beta": "bias"}  # canonical (batch/layer) norm name -> torch
 
