@@ -582,7 +582,12 @@ ENTRIES = [
           "length <= 0 is uniform (the book's -1e6 fill). Same shape as X. Key j is kept iff "
           "j < valid length (1.5 keeps 2 keys, inf all); masked logits are ignored whatever "
           "they are (NaN, ±inf: upstream MXNet's arithmetic mask let them turn the row into "
-          "NaN); a row without a kept key (length <= 0 or NaN) is uniform.",
+          "NaN); a row without a kept key (length <= 0 or NaN) is uniform. Not unified (a known "
+          "difference, pinned by tests/test_attention.py): a NaN or +inf logit at a kept key. "
+          "Every framework returns NaN at that key, so the diverged row shows; PyTorch's "
+          "softmax also makes the rest of the row NaN, MXNet's and TensorFlow's kernels give "
+          "0 at the row's other keys. Making them agree costs a reduction and two passes over "
+          "the scores per call (about +60% attention time in MXNet when it was tried).",
           reference=reference.masked_softmax, inputs=_masked_softmax_inputs,
           book_inputs=lambda: _masked_softmax_inputs(book=True),
           edges=_masked_softmax_edges,

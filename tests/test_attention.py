@@ -321,3 +321,18 @@ def test_attention_on_the_gpu_matches_numpy(gpu_backend, name):
 
     (entry,) = [e for e in spec.ENTRIES if e.name == name]
     check_reference(entry, gpu_backend)
+
+
+def test_non_finite_logits_at_kept_keys_show_as_nan_each_framework_its_way(backend):
+    """The one masked_softmax difference the spec leaves (see its entry): a NaN or +inf logit
+    at a kept key gives NaN at that key everywhere; PyTorch then fills the whole row with NaN,
+    MXNet and TensorFlow give 0 at the row's other keys. Pinned so that a change shows."""
+    X = np.array([[1.0, np.nan, 2.0, 3.0], [1.0, np.inf, 2.0, 3.0]], np.float32)
+    out = backend.numpy(backend.d2l.masked_softmax(backend.tensor(X),
+                                                   backend.tensor(np.array([3.0, 3.0], "f"))))
+    assert np.isnan(out[:, 1]).all()
+    others = out[:, [0, 2, 3]]
+    if backend.name == "torch":
+        assert np.isnan(others).all()
+    else:
+        assert (others == 0).all()
