@@ -17,6 +17,13 @@ from .plotting import (
 )
 from .text import Vocab, count_corpus, load_corpus_time_machine, read_time_machine, tokenize
 from .training import accuracy, predict_ch3
+from .word2vec_data import (
+    RandomGenerator,
+    get_centers_and_contexts,
+    get_negatives,
+    read_ptb,
+    subsampling,
+)
 
 __all__ = ["Accumulator", "Animator", "DATA_HUB", "DATA_URL", "Timer", "accuracy", "download",
            "download_all", "download_extract", "get_fashion_mnist_labels", "plot",
@@ -24,6 +31,8 @@ __all__ = ["Accumulator", "Animator", "DATA_HUB", "DATA_URL", "Timer", "accuracy
 __all__ += ["show_heatmaps"]
 __all__ += ["Vocab", "bleu", "count_corpus", "load_corpus_time_machine", "preprocess_nmt",
             "read_data_nmt", "read_time_machine", "tokenize", "tokenize_nmt", "truncate_pad"]
+__all__ += ["RandomGenerator", "get_centers_and_contexts", "get_negatives", "read_ptb",
+            "subsampling"]
 
 # Modules the book reaches through `d2l.<name>`; imported on first use to keep
 # `import d2l.<framework>` light. "module:attr" names an attribute of a module.

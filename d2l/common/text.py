@@ -12,8 +12,10 @@ The samplers draw from Python's global `random` in the book's order, so with the
 * sequential partitioning: one `random.randint(0, num_steps)` (the offset, inclusive).
 """
 
+import bisect
 import collections
 import itertools
+import operator
 import random
 import re
 import sys
@@ -24,6 +26,11 @@ from . import checks
 from .data_hub import download
 
 _NON_LETTERS = re.compile("[^A-Za-z]+")
+_TOKEN, _COUNT = operator.itemgetter(0), operator.itemgetter(1)
+
+
+def _NEGATED_COUNT(token_freq):  # noqa: N802  (a key function, named like its neighbours)
+    return -token_freq[1]
 
 
 def read_time_machine():
@@ -97,15 +104,19 @@ class Vocab:
     def __init__(self, tokens=None, min_freq=0, reserved_tokens=None):
         tokens = [] if tokens is None else tokens
         reserved_tokens = _reserved_list(reserved_tokens)
-        # Counter keeps first-appearance order and sorted() is stable, so ties keep it too.
-        self.token_freqs = sorted(_count("Vocab", tokens).items(), key=lambda kv: kv[1],
-                                  reverse=True)
-        frequent = itertools.takewhile(lambda kv: kv[1] >= min_freq, self.token_freqs)
-        # dict.fromkeys keeps the first position of every token: reserved ones come first.
-        ordered = dict.fromkeys(itertools.chain(["<unk>"], reserved_tokens,
-                                                (token for token, _ in frequent)))
-        self.idx_to_token = list(ordered)
-        self.token_to_idx = {token: idx for idx, token in enumerate(self.idx_to_token)}
+        counter = _count("Vocab", tokens)
+        # Counter keeps first-appearance order and sorted() is stable (also with reverse=True),
+        # so ties keep it too.
+        self.token_freqs = sorted(counter.items(), key=_COUNT, reverse=True)
+        # Counts descend: the tokens kept are a prefix, found by bisection on -count.
+        kept = bisect.bisect_right(self.token_freqs, -min_freq, key=_NEGATED_COUNT)
+        frequent = list(map(_TOKEN, self.token_freqs[:kept]))
+        special = ["<unk>", *reserved_tokens]
+        if any(token in counter for token in special):  # never listed twice
+            taken = set(special)
+            frequent = [token for token in frequent if token not in taken]
+        self.idx_to_token = special + frequent
+        self.token_to_idx = dict(zip(self.idx_to_token, range(len(self.idx_to_token))))
         self.unk = 0
 
     def __len__(self):

@@ -21,6 +21,7 @@ from .linear_networks import *  # noqa: F403
 from .modern_cnns import *  # noqa: F403
 from .modern_rnns import *  # noqa: F403
 from .multilayer_perceptrons import *  # noqa: F403
+from .natural_language_processing_pretraining import *  # noqa: F403
 from .params import export_params, import_params  # noqa: F401
 from .recurrent_neural_networks import *  # noqa: F403
 

@@ -1,0 +1,462 @@
+"""The dataset for pretraining word embeddings (section 14.3), shared by every backend.
+
+PTB sentences, subsampling of frequent words, skip-gram centres and contexts, and noise words
+for negative sampling. Pure Python and NumPy; each backend turns minibatches into its tensors
+(`batchify`, `load_data_ptb` in `d2l.<framework>.natural_language_processing_pretraining`).
+
+Randomness comes from Python's global `random`, drawn in the book's order, so the same
+`random.seed` gives the same examples in every framework (and as the book's loops give):
+
+* `subsampling`: one `random.uniform(0, 1)` per token, in corpus order;
+* `get_centers_and_contexts`: one `random.randint(1, max_window_size)` per centre;
+* `get_negatives`: `random.choices(population, weights, k=10000)` per refill of the
+  `RandomGenerator`, candidates taken in order.
+
+The draws are vectorized without changing them: Python's `random` is a Mersenne Twister, and
+NumPy's `MT19937` started from the same state gives the same 32-bit words and the same
+53-bit doubles (`random.random()`); `randint` and `choices` are reproduced from those with
+Python's own rules (`getrandbits` rejection sampling, bisection on cumulative weights), and
+the global state is then moved on by exactly the words the book's loops would have used.
+"""
+
+import bisect
+import itertools
+import math
+import numbers
+import os
+import random
+
+import numpy as np
+
+from . import checks
+from .data_hub import download_extract
+from .text import count_corpus
+
+REFILL = 10000  # candidates RandomGenerator draws per refill, as in the book
+SUBSAMPLING_T = 1e-4  # the word2vec subsampling threshold t
+
+
+# ------------------------------------------------ Python's random, many draws at a time
+
+
+class _PythonStream:
+    """The words of Python's global Mersenne Twister from its current state on, drawn in
+    bulk through NumPy. `commit(words)` moves the global state on by `words` 32-bit words
+    (what the equivalent Python calls consume); nothing changes it before that."""
+
+    def __init__(self):
+        self._version, internal, self._gauss = random.getstate()
+        self._key = np.array(internal[:-1], dtype=np.uint32)
+        self._pos = internal[-1]
+        self.used = 0  # words handed out so far
+
+    def _generator(self, skip):
+        bits = np.random.MT19937()
+        bits.state = {"bit_generator": "MT19937", "state": {"key": self._key, "pos": self._pos}}
+        if skip:
+            bits.random_raw(skip)
+        return bits
+
+    def words(self, n):
+        """The next `n` 32-bit words (what `random.getrandbits(32)` returns), as uint64."""
+        out = self._generator(self.used).random_raw(n)
+        self.used += n
+        return out
+
+    def doubles(self, n):
+        """The next `n` values of `random.random()` (two words each)."""
+        out = np.random.Generator(self._generator(self.used)).random(n)
+        self.used += 2 * n
+        return out
+
+    def commit(self, words=None):
+        """Set Python's global state to `words` words past the start (default: all used)."""
+        state = self._generator(self.used if words is None else words).state["state"]
+        internal = tuple(int(k) for k in state["key"]) + (int(state["pos"]),)
+        random.setstate((self._version, internal, self._gauss))
+
+
+def _randbelow(stream, n, count):
+    """`count` draws of Python's `random._randbelow(n)` (what `randint(a, a + n - 1)` adds to
+    a): `getrandbits(k)` with k = n.bit_length(), rejected while >= n. Returns int64."""
+    k = n.bit_length()
+    if k > 32:  # several words per draw: let Python draw them
+        stream.commit(stream.used)
+        draws = np.array([random.randrange(n) for _ in range(count)], dtype=np.int64)
+        stream.__init__()
+        return draws
+    out, need = [], count
+    while need:
+        # Acceptance is > 1/2 per word: 2 * need + 64 words rarely run out.
+        words = stream.words(2 * need + 64) >> np.uint64(32 - k)
+        accepted = np.flatnonzero(words < n)[:need]
+        out.append(words[accepted].astype(np.int64))
+        # Give back the words after the last accepted one (or keep all if too few).
+        if len(accepted) == need:
+            stream.used -= len(words) - (accepted[-1] + 1)
+        need -= len(accepted)
+    return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+def _choices(stream, cum_weights, k):
+    """`k` draws of `random.choices(range(n), cum_weights=cum_weights)`: bisect_right of
+    random() * total into cum_weights[:n-1]. Returns int64 indices in [0, n)."""
+    cum = np.asarray(cum_weights, dtype=np.float64)
+    scaled = stream.doubles(k) * (float(cum_weights[-1]) + 0.0)
+    return np.minimum(_bisect_right(cum, scaled), len(cum) - 1)
+
+
+def _bisect_right(cum, x, buckets=1 << 18):
+    """np.searchsorted(cum, x, side='right') for many x, through a table: x's bucket of
+    [0, cum[-1]) settles the answer unless a cumulative weight falls inside that bucket (then
+    it is searched for)."""
+    edges = np.arange(buckets + 1) * (cum[-1] / buckets)
+    at_most, below = (np.searchsorted(cum, edges, side=side) for side in ("right", "left"))
+    bucket = np.minimum((x * (buckets / cum[-1])).astype(np.int64), buckets - 1)
+    out = at_most[bucket]  # number of cum <= the bucket's left edge
+    unsure = np.flatnonzero((out != below[bucket + 1]) | (x < edges[bucket])
+                            | (x >= edges[bucket + 1]))
+    out[unsure] = np.searchsorted(cum, x[unsure], side="right")
+    return out
+
+
+# ------------------------------------------------------------------------- reading PTB
+
+
+def read_ptb():
+    """The PTB training split as a list of sentences, each a list of word tokens: one per
+    line of `ptb/ptb.train.txt`, the empty one after the final newline included (42069)."""
+    data_dir = download_extract("ptb")
+    with open(os.path.join(data_dir, "ptb.train.txt"), encoding="utf-8") as f:
+        raw_text = f.read()
+    return [line.split() for line in raw_text.split("\n")]
+
+
+def _sentences(fn, sentences, name="sentences"):
+    """`sentences` (a list of token lists) as (flat token list, lengths int64 array);
+    ValueError naming the argument `name` for anything else."""
+    if isinstance(sentences, (str, bytes)) or not isinstance(sentences, (list, tuple)) or \
+            not all(isinstance(s, (list, tuple)) for s in sentences):
+        raise ValueError(f"{fn}: {name} must be a list of token lists, got "
+                         f"{type(sentences).__name__} {sentences!r:.60}")
+    lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
+    return list(itertools.chain.from_iterable(sentences)), lengths
+
+
+def _split(flat, lengths):
+    """`flat` (a list) cut into consecutive lists of `lengths`."""
+    ends = np.cumsum(lengths).tolist()
+    return list(map(flat.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+
+
+# ---------------------------------------------------------------------------- subsampling
+
+
+def _subsample_ids(ids, num_ids):
+    """Which token occurrences subsampling keeps (boolean array), for the token ids `ids`
+    (int64, one per occurrence, < num_ids): occurrence i of a token counted c times among the
+    n tokens stays iff random.uniform(0, 1) < sqrt(1e-4 / c * n), one draw per token."""
+    counts = np.bincount(ids, minlength=num_ids).astype(np.float64)
+    with np.errstate(divide="ignore"):  # tokens that never occur are never looked up
+        keep_below = np.sqrt(SUBSAMPLING_T / counts * float(len(ids)))
+    stream = _PythonStream()
+    kept = stream.doubles(len(ids)) < keep_below[ids]
+    stream.commit()
+    return kept
+
+
+def subsampling(sentences, vocab):
+    """Subsample frequent words (word2vec): every token first becomes
+    `vocab.idx_to_token[vocab[token]]` (rare ones '<unk>'), then each occurrence is kept
+    with probability sqrt(1e-4 * n / count(token)) (n: number of tokens), drawn with one
+    `random.uniform(0, 1)` per token in corpus order. Returns the list of token lists."""
+    flat, lengths = _sentences("subsampling", sentences)
+    ids = _ids(vocab[flat])
+    kept = _subsample_ids(ids, len(vocab.idx_to_token))
+    tokens = list(map(vocab.idx_to_token.__getitem__, ids[kept].tolist()))
+    return _split(tokens, _kept_lengths(kept, lengths))
+
+
+def _ids(values):
+    return np.fromiter(values, dtype=np.int64, count=len(values))
+
+
+def _kept_lengths(kept, lengths):
+    """Lengths of the sentences after dropping the tokens where `kept` is False."""
+    running = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
+    ends = np.cumsum(lengths)
+    return running[ends] - running[ends - lengths]
+
+
+# ------------------------------------------------------------------ centres and contexts
+
+
+def _context_bounds(lengths, max_window_size):
+    """For the sentences of `lengths` with at least 2 tokens, every position's centre and
+    context bounds in the flat token list: (positions, lo, hi) int64 arrays, the context of
+    position p being [lo, p) + (p, hi). One random.randint(1, max_window_size) per centre."""
+    starts = np.cumsum(lengths) - lengths
+    long_enough = lengths >= 2
+    line_start = np.repeat(starts[long_enough], lengths[long_enough])
+    line_end = line_start + np.repeat(lengths[long_enough], lengths[long_enough])
+    positions = line_start + _within_lines(lengths[long_enough])
+    stream = _PythonStream()
+    windows = 1 + _randbelow(stream, max_window_size, len(positions))
+    stream.commit()
+    lo = np.maximum(line_start, positions - windows)
+    hi = np.minimum(line_end, positions + 1 + windows)
+    return positions, lo, hi
+
+
+def _within_lines(lengths):
+    """0, 1, ..., l - 1 for every length l, concatenated."""
+    total = int(lengths.sum())
+    return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+
+def get_centers_and_contexts(corpus, max_window_size):
+    """Skip-gram centres and contexts: every token of every sentence with at least 2 tokens
+    is a centre; its window size is random.randint(1, max_window_size) (one draw per centre,
+    in order) and its context the tokens at most that far away in its sentence, itself
+    excluded. Returns (centers: flat list, contexts: list of lists)."""
+    _check_window("get_centers_and_contexts", max_window_size)
+    flat, lengths = _sentences("get_centers_and_contexts", corpus, "corpus")
+    positions, lo, hi = _context_bounds(lengths, max_window_size)
+    centers = list(map(flat.__getitem__, positions.tolist()))
+    return centers, _contexts(flat, positions, lo, hi)
+
+
+def _check_window(fn, max_window_size):
+    checks.positive_int(fn, "max_window_size", max_window_size)
+
+
+def _contexts(flat, positions, lo, hi):
+    """[flat[lo:p] + flat[p+1:hi] for each position p], as lists."""
+    return [flat[a:p] + flat[p + 1:b]
+            for a, p, b in zip(lo.tolist(), positions.tolist(), hi.tolist())]
+
+
+# ----------------------------------------------------------------------- noise words
+
+
+class RandomGenerator:
+    """Draws indices in [0, n) with probabilities proportional to `sampling_weights` (n of
+    them, non-negative, not all 0): `draw()` returns the next of `candidates`, refilled with
+    random.choices(population, sampling_weights, k=10000) when used up.
+
+    Attributes: `population` (0 ... n-1), `sampling_weights`, `candidates`, `i` (the next
+    candidate's position)."""
+
+    def __init__(self, sampling_weights):
+        self.sampling_weights = _weights("RandomGenerator", "sampling_weights",
+                                         sampling_weights)
+        self.population = list(range(len(self.sampling_weights)))
+        self._cum_weights = list(itertools.accumulate(self.sampling_weights))
+        self.candidates = []
+        self.i = 0
+
+    def draw(self):
+        if self.i == len(self.candidates):
+            self.candidates = self._refill(1)
+            self.i = 0
+        self.i += 1
+        return self.candidates[self.i - 1]
+
+    def _refill(self, times):
+        """`times` refills of 10000 candidates in one go, as one list."""
+        stream = _PythonStream()
+        out = _choices(stream, self._cum_weights, times * REFILL).tolist()
+        stream.commit()
+        return out
+
+
+def _weights(fn, name, weights):
+    """`weights` as a list of floats; ValueError naming `name` unless they are finite,
+    non-negative, not empty and not all zero."""
+    try:
+        values = [float(w) for w in weights]
+    except (TypeError, ValueError):
+        raise ValueError(f"{fn}: {name} must be a list of numbers, got {weights!r:.60}") \
+            from None
+    if not values or not all(0 <= w < math.inf for w in values) or not sum(values) > 0:
+        raise ValueError(f"{fn}: {name} must be finite non-negative numbers, not all zero, "
+                         f"got {weights!r:.60}")
+    return values
+
+
+def noise_weights(corpus):
+    """Noise-word weights indexed by token id: weights[i] = count(i) ** 0.75 for the ids
+    0 ... len(count_corpus(corpus)) - 1 (an id absent from the corpus weighs 0)."""
+    counter = count_corpus(corpus)
+    return [counter[i] ** 0.75 for i in range(len(counter))]
+
+
+def get_negatives(all_contexts, corpus, K):
+    """K noise words per context word: for each context list, draws from a RandomGenerator
+    over `noise_weights(corpus)` until it has len(context) * K ids not in that context.
+    Returns the list of noise-id lists (one per context)."""
+    checks.non_negative_int("get_negatives", "K", K)
+    if not isinstance(all_contexts, (list, tuple)) or not all(
+            isinstance(c, (list, tuple)) for c in all_contexts):
+        raise ValueError(f"get_negatives: all_contexts must be a list of id lists, got "
+                         f"{all_contexts!r:.60}")
+    if not any(all_contexts) or K == 0:
+        return [[] for _ in all_contexts]
+    weights = noise_weights(corpus) if _is_corpus(corpus) else []
+    if not any(weights):
+        raise ValueError(f"get_negatives: corpus must hold token ids 0, 1, ... to draw noise "
+                         f"words from, got {corpus!r:.60}")
+    _check_drawable(all_contexts, weights)
+    noise = _draw_negatives(RandomGenerator(weights), all_contexts, K).tolist()
+    return _split(noise, [len(context) * K for context in all_contexts])
+
+
+def _is_corpus(corpus):
+    return isinstance(corpus, (list, tuple)) and all(
+        isinstance(t, numbers.Integral) or isinstance(t, (list, tuple)) for t in corpus)
+
+
+def _check_drawable(all_contexts, weights):
+    """ValueError naming all_contexts if a context holds every id of positive weight (no
+    noise word could ever be drawn for it)."""
+    drawable = {i for i, w in enumerate(weights) if w > 0}
+    if len(drawable) <= max(map(len, all_contexts)):
+        for context in all_contexts:
+            if context and drawable <= set(context):
+                raise ValueError(f"get_negatives: all_contexts holds a context {context!r:.60} "
+                                 f"with every id the corpus has: no noise word can be drawn")
+
+
+def _draw_negatives(generator, all_contexts, K):
+    """The noise words of the book's loop over `generator`'s candidates, laid end to end
+    (int64): per context, candidates are taken in order, skipping those in the context,
+    until len(context) * K are taken. Candidates come in bulk (whole refills); Python's
+    state ends where the book's generator leaves it."""
+    start = _PythonStream()
+    needed = sum(map(len, all_contexts)) * K
+    candidates = np.array(generator._refill(-(-int(needed * 1.05 + 64) // REFILL)))
+    listed = candidates.tolist()  # slices of a list are cheaper than of an array
+    at, skipped = 0, []
+    for context in all_contexts:
+        n = len(context) * K
+        while at + n > len(listed):  # rare: 5% more than needed were drawn
+            listed += generator._refill(1)
+        if set(context).isdisjoint(listed[at:at + n]):
+            at += n
+            continue
+        while n:
+            if listed[at] in context:
+                skipped.append(at)
+            else:
+                n -= 1
+            at += 1
+            if n and at == len(listed):
+                listed += generator._refill(1)
+    # The book's generator drew whole refills only: as many as reach candidate `at`.
+    start.commit(-(-at // REFILL) * REFILL * 2)
+    if len(listed) > len(candidates):
+        candidates = np.array(listed)
+    return np.delete(candidates[:at], skipped)
+
+
+# --------------------------------------------------------------------- minibatches
+
+
+def batchify_arrays(data):
+    """The book's batchify on NumPy: `data` is a list of (center, context list, noise list).
+    Returns int64 arrays (centers (B, 1), contexts_negatives (B, L), masks (B, L),
+    labels (B, L)), L the longest context + noise list: each row holds the context, then the
+    noise words, then 0s; masks are 1 on real entries, labels 1 on the context."""
+    if not isinstance(data, (list, tuple)) or not data or not all(
+            isinstance(d, (list, tuple)) and len(d) == 3 for d in data):
+        raise ValueError(f"batchify: data must be a non-empty list of (center, contexts, "
+                         f"negatives) triples, got {data!r:.60}")
+    centers = np.array([_scalar(center) for center, _, _ in data], dtype=np.int64)
+    rows = [list(context) + list(negatives) for _, context, negatives in data]
+    context_lengths = np.array([len(context) for _, context, _ in data], dtype=np.int64)
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    values = np.array(list(itertools.chain.from_iterable(rows)), dtype=np.int64)
+    return pad_rows(centers, values, lengths, context_lengths)
+
+
+def _scalar(value):
+    return int(np.asarray(value).reshape(()))
+
+
+def pad_rows(centers, values, lengths, context_lengths):
+    """Batch arrays (see `batchify_arrays`) from the rows' values laid end to end."""
+    width = int(lengths.max(initial=0))
+    columns = np.arange(width)
+    masks = columns < lengths[:, None]
+    contexts_negatives = np.zeros(masks.shape, dtype=np.int64)
+    contexts_negatives[masks] = values
+    labels = columns < context_lengths[:, None]
+    return (centers.reshape(-1, 1), contexts_negatives, masks.astype(np.int64),
+            labels.astype(np.int64))
+
+
+class SkipGramExamples:
+    """The (center, context, negatives) examples of `load_data_ptb`, stored flat: example i
+    is `self[i]` (a triple of an id and two id lists); `batch(indices)` gives the batchify
+    arrays of those examples with one gather.
+
+    Built from int64 arrays: `centers` (N,), the contexts and the noise words laid end to
+    end (`contexts`, `negatives`) and the length of each (`context_lengths`,
+    `noise_lengths`, (N,))."""
+
+    def __init__(self, centers, contexts, context_lengths, negatives, noise_lengths):
+        self.centers, self.context_lengths = centers, context_lengths
+        self.lengths = context_lengths + noise_lengths
+        self.starts = np.cumsum(self.lengths) - self.lengths
+        self.values = np.empty(int(self.lengths.sum()), dtype=np.int64)
+        # Row r holds its context at starts[r] + (0, 1, ...), its noise words right after.
+        self.values[_row_offsets(self.starts, context_lengths)] = contexts
+        self.values[_row_offsets(self.starts + context_lengths, noise_lengths)] = negatives
+
+    def __len__(self):
+        return len(self.centers)
+
+    def __getitem__(self, i):
+        start, end = self.starts[i], self.starts[i] + self.lengths[i]
+        middle = start + self.context_lengths[i]
+        return (int(self.centers[i]), self.values[start:middle].tolist(),
+                self.values[middle:end].tolist())
+
+    def batch(self, indices):
+        """batchify_arrays of the examples `indices` (in that order)."""
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        lengths = self.lengths[indices]
+        values = self.values[_row_offsets(self.starts[indices], lengths)]
+        return pad_rows(self.centers[indices], values, lengths, self.context_lengths[indices])
+
+
+def _row_offsets(starts, lengths):
+    """starts[r] + (0, 1, ..., lengths[r] - 1) for every row r, concatenated."""
+    return np.repeat(starts, lengths) + _within_lines(lengths)
+
+
+def ptb_examples(d2l, max_window_size, num_noise_words):
+    """(SkipGramExamples, vocab) of the book's pipeline on PTB, for the backend module `d2l`:
+    read_ptb -> Vocab(min_freq=10) -> subsampling -> ids -> centres/contexts (randint per
+    centre) -> negatives (num_noise_words per context word). Draws exactly what the saved
+    functions draw, on ids without going through strings."""
+    _check_window("load_data_ptb", max_window_size)
+    checks.non_negative_int("load_data_ptb", "num_noise_words", num_noise_words)
+    sentences = d2l.read_ptb()
+    vocab = d2l.Vocab(sentences, min_freq=10)
+    flat, lengths = _sentences("load_data_ptb", sentences)
+    ids = _ids(vocab[flat])
+    kept = _subsample_ids(ids, len(vocab))
+    corpus_ids, lengths = ids[kept], _kept_lengths(kept, lengths)
+    positions, lo, hi = _context_bounds(lengths, max_window_size)
+    flat_ids = corpus_ids.tolist()
+    contexts = _contexts(flat_ids, positions, lo, hi)
+    weights = noise_weights([flat_ids])
+    negatives = _draw_negatives(RandomGenerator(weights), contexts, num_noise_words)
+    context_lengths = hi - lo - 1
+    # The contexts laid end to end: each centre's window [lo, hi) without the centre.
+    window = _row_offsets(lo, hi - lo)
+    flat_contexts = corpus_ids[window[window != np.repeat(positions, hi - lo)]]
+    examples = SkipGramExamples(corpus_ids[positions], flat_contexts, context_lengths,
+                                negatives, context_lengths * num_noise_words)
+    return examples, vocab
