@@ -264,8 +264,12 @@ class RandomGenerator:
 
     def _refill(self, times):
         """`times` refills of 10000 candidates in one go, as one list."""
+        return self._refill_array(times).tolist()
+
+    def _refill_array(self, times):
+        """`times` refills of 10000 candidates in one go, as an int64 array."""
         stream = _PythonStream()
-        out = _choices(stream, self._cum_weights, times * REFILL).tolist()
+        out = _choices(stream, self._cum_weights, times * REFILL)
         stream.commit()
         return out
 
@@ -285,15 +289,17 @@ def _weights(fn, name, weights):
 
 
 def noise_weights(corpus):
-    """Noise-word weights indexed by token id: weights[i] = count(i) ** 0.75 for the ids
-    0 ... len(count_corpus(corpus)) - 1 (an id absent from the corpus weighs 0)."""
-    counter = count_corpus(corpus)
-    return [counter[i] ** 0.75 for i in range(len(counter))]
+    """Noise-word weights as the book builds them: count ** 0.75 for every token of
+    `count_corpus(corpus)`, in the Counter's order (first appearance). RandomGenerator's
+    index i is then taken as the token id i (kept from the book: it assumes the Counter's
+    order is the id order, which it is not; see the spec entry of get_negatives)."""
+    return [count ** 0.75 for count in count_corpus(corpus).values()]
 
 
 def get_negatives(all_contexts, corpus, K):
     """K noise words per context word: for each context list, draws from a RandomGenerator
-    over `noise_weights(corpus)` until it has len(context) * K ids not in that context.
+    over `noise_weights(corpus)` until it has len(context) * K ids not in that context
+    (ids 0 ... n-1, n the number of distinct tokens in `corpus`).
     Returns the list of noise-id lists (one per context)."""
     checks.non_negative_int("get_negatives", "K", K)
     if not isinstance(all_contexts, (list, tuple)) or not all(
@@ -303,12 +309,17 @@ def get_negatives(all_contexts, corpus, K):
     if not any(all_contexts) or K == 0:
         return [[] for _ in all_contexts]
     weights = noise_weights(corpus) if _is_corpus(corpus) else []
-    if not any(weights):
-        raise ValueError(f"get_negatives: corpus must hold token ids 0, 1, ... to draw noise "
-                         f"words from, got {corpus!r:.60}")
+    if not weights:
+        raise ValueError(f"get_negatives: corpus must be a non-empty list of token ids (or "
+                         f"of id lists) to draw noise words from, got {corpus!r:.60}")
     _check_drawable(all_contexts, weights)
-    noise = _draw_negatives(RandomGenerator(weights), all_contexts, K).tolist()
-    return _split(noise, [len(context) * K for context in all_contexts])
+    lengths = [len(context) for context in all_contexts]
+    ends = list(itertools.accumulate(lengths))
+    starts = [0, *ends[:-1]]
+    # Each context is flat[start:end] (no centre to leave out: centre = end).
+    flat = list(itertools.chain.from_iterable(all_contexts))
+    noise = _draw_negatives(RandomGenerator(weights), flat, starts, ends, ends, K)
+    return _split(noise.tolist(), [length * K for length in lengths])
 
 
 def _is_corpus(corpus):
@@ -327,23 +338,25 @@ def _check_drawable(all_contexts, weights):
                                  f"with every id the corpus has: no noise word can be drawn")
 
 
-def _draw_negatives(generator, all_contexts, K):
+def _draw_negatives(generator, flat, lo, centre, hi, K):
     """The noise words of the book's loop over `generator`'s candidates, laid end to end
     (int64): per context, candidates are taken in order, skipping those in the context,
-    until len(context) * K are taken. Candidates come in bulk (whole refills); Python's
-    state ends where the book's generator leaves it."""
+    until len(context) * K are taken. Context j is flat[lo[j]:centre[j]] +
+    flat[centre[j] + 1:hi[j]] (lists of ints). Candidates come in bulk (whole refills);
+    Python's state ends where the book's generator leaves it."""
     start = _PythonStream()
-    needed = sum(map(len, all_contexts)) * K
-    candidates = np.array(generator._refill(-(-int(needed * 1.05 + 64) // REFILL)))
+    needs = [(b - a - (c < b)) * K for a, c, b in zip(lo, centre, hi)]
+    candidates = generator._refill_array(-(-int(sum(needs) * 1.05 + 64) // REFILL))
     listed = candidates.tolist()  # slices of a list are cheaper than of an array
     at, skipped = 0, []
-    for context in all_contexts:
-        n = len(context) * K
+    for a, c, b, n in zip(lo, centre, hi, needs):
         while at + n > len(listed):  # rare: 5% more than needed were drawn
             listed += generator._refill(1)
-        if set(context).isdisjoint(listed[at:at + n]):
+        # The whole window [a, b) holds the context: disjoint from it, nothing is skipped.
+        if set(flat[a:b]).isdisjoint(listed[at:at + n]):
             at += n
             continue
+        context = set(flat[a:c] + flat[c + 1:b])
         while n:
             if listed[at] in context:
                 skipped.append(at)
@@ -450,9 +463,9 @@ def ptb_examples(d2l, max_window_size, num_noise_words):
     corpus_ids, lengths = ids[kept], _kept_lengths(kept, lengths)
     positions, lo, hi = _context_bounds(lengths, max_window_size)
     flat_ids = corpus_ids.tolist()
-    contexts = _contexts(flat_ids, positions, lo, hi)
-    weights = noise_weights([flat_ids])
-    negatives = _draw_negatives(RandomGenerator(weights), contexts, num_noise_words)
+    generator = RandomGenerator(noise_weights([flat_ids]))
+    negatives = _draw_negatives(generator, flat_ids, lo.tolist(), positions.tolist(),
+                                hi.tolist(), num_noise_words)
     context_lengths = hi - lo - 1
     # The contexts laid end to end: each centre's window [lo, hi) without the centre.
     window = _row_offsets(lo, hi - lo)
