@@ -13,6 +13,7 @@ from . import (
     modern_cnns,
     modern_rnns,
     multilayer_perceptrons,
+    natural_language_processing_pretraining,
     preliminaries,
     recurrent_neural_networks,
 )
@@ -20,7 +21,8 @@ from . import (
 ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptrons.ENTRIES
            + deep_learning_computation.ENTRIES + convolutional_neural_networks.ENTRIES
            + modern_cnns.ENTRIES + recurrent_neural_networks.ENTRIES
-           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES + aliases.ENTRIES)
+           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES
+           + natural_language_processing_pretraining.ENTRIES + aliases.ENTRIES)
 
 
 def symbol(entry):

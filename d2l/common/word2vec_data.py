@@ -19,7 +19,6 @@ Python's own rules (`getrandbits` rejection sampling, bisection on cumulative we
 the global state is then moved on by exactly the words the book's loops would have used.
 """
 
-import bisect
 import itertools
 import math
 import numbers
@@ -157,7 +156,7 @@ def _subsample_ids(ids, num_ids):
     (int64, one per occurrence, < num_ids): occurrence i of a token counted c times among the
     n tokens stays iff random.uniform(0, 1) < sqrt(1e-4 / c * n), one draw per token."""
     counts = np.bincount(ids, minlength=num_ids).astype(np.float64)
-    with np.errstate(divide="ignore"):  # tokens that never occur are never looked up
+    with np.errstate(divide="ignore", invalid="ignore"):  # ids never seen are never looked up
         keep_below = np.sqrt(SUBSAMPLING_T / counts * float(len(ids)))
     stream = _PythonStream()
     kept = stream.doubles(len(ids)) < keep_below[ids]

@@ -1,9 +1,5 @@
-"""Chapter 14, Natural Language Processing: Pretraining, for MXNet (Gluon, `mxnet.np`).
+"""Chapter 14, Natural Language Processing: Pretraining, for MXNet."""
 
-Minibatch arrays are float32 (what `d2l.tensor` makes of Python ints); embeddings float32.
-"""
-
-# --- 14.3 / 14.7 word2vec data (PTB) and pretrained token embeddings ---
 import sys
 
 from mxnet import gluon, np
@@ -11,7 +7,13 @@ from mxnet import gluon, np
 from ..common import checks, embeddings, word2vec_data
 from .linear_networks import _batch_loader
 
-__all__ = ["batchify", "load_data_ptb", "TokenEmbedding"]
+__all__ = []
+
+# --- 14.3 / 14.7 word2vec data (PTB) and pretrained token embeddings ---
+# Minibatch arrays are float32 (what `d2l.tensor` makes of Python ints); embeddings float32.
+# The data pipeline is written once in d2l.common.word2vec_data, the embedding file reader
+# in d2l.common.embeddings.
+__all__ += ["batchify", "load_data_ptb", "TokenEmbedding"]
 
 
 def _float32(arrays):

@@ -1,9 +1,6 @@
-"""Chapter 14, Natural Language Processing: Pretraining, for TensorFlow.
+"""Chapter 14, Natural Language Processing: Pretraining, for TensorFlow (tf.keras: Keras 3 or
+tf-keras)."""
 
-Minibatch tensors are int32 (`d2l.tensor` of Python ints); embeddings float32.
-"""
-
-# --- 14.3 / 14.7 word2vec data (PTB) and pretrained token embeddings ---
 import sys
 
 import numpy as np
@@ -11,7 +8,13 @@ import tensorflow as tf
 
 from ..common import checks, embeddings, word2vec_data
 
-__all__ = ["batchify", "load_data_ptb", "TokenEmbedding"]
+__all__ = []
+
+# --- 14.3 / 14.7 word2vec data (PTB) and pretrained token embeddings ---
+# Minibatch tensors are int32 (what `d2l.tensor` makes of Python ints); embeddings float32.
+# The data pipeline is written once in d2l.common.word2vec_data, the embedding file reader
+# in d2l.common.embeddings.
+__all__ += ["batchify", "load_data_ptb", "TokenEmbedding"]
 
 
 def _int32(arrays):

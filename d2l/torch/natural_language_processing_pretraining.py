@@ -1,9 +1,5 @@
-"""Chapter 14, Natural Language Processing: Pretraining, for PyTorch.
+"""Chapter 14, Natural Language Processing: Pretraining, for PyTorch."""
 
-Minibatch tensors are int64 (`d2l.tensor` of Python ints); embeddings float32.
-"""
-
-# --- 14.3 / 14.7 word2vec data (PTB) and pretrained token embeddings ---
 import sys
 
 import torch
@@ -12,7 +8,13 @@ from torch.utils import data
 from ..common import checks, embeddings, word2vec_data
 from .linear_networks import _batch_loader
 
-__all__ = ["batchify", "load_data_ptb", "TokenEmbedding"]
+__all__ = []
+
+# --- 14.3 / 14.7 word2vec data (PTB) and pretrained token embeddings ---
+# Minibatch tensors are int64 (what `d2l.tensor` makes of Python ints); embeddings float32.
+# The data pipeline is written once in d2l.common.word2vec_data, the embedding file reader
+# in d2l.common.embeddings.
+__all__ += ["batchify", "load_data_ptb", "TokenEmbedding"]
 
 
 def batchify(data):
