@@ -311,10 +311,23 @@ def loader_observation(b, data_iter):
     return [len(sizes), sorted(sizes), padded_per_batch, sorted(examples)]
 
 
+class IndexedVocab(ReferenceVocab):
+    """ReferenceVocab with dict lookups (for corpora the size of PTB)."""
+
+    def __init__(self, tokens, min_freq=0):
+        super().__init__(tokens, min_freq)
+        self.token_to_idx = {t: i for i, t in enumerate(self.idx_to_token)}
+
+    def __getitem__(self, tokens):
+        if isinstance(tokens, (list, tuple)):
+            return [self[t] for t in tokens]
+        return self.token_to_idx.get(tokens, 0)
+
+
 def ptb_examples_reference(path, max_window_size, num_noise_words):
     """(vocab size, idx_to_token, sorted example triples) of the book's pipeline, seed 0."""
     sentences = read_ptb_reference(path)
-    vocab = ReferenceVocab(sentences, min_freq=10)
+    vocab = IndexedVocab(sentences, min_freq=10)
     random.seed(0)
     subsampled = subsampling_reference(sentences, vocab)
     corpus = [vocab[line] for line in subsampled]
