@@ -175,13 +175,15 @@ def negatives_inputs(draw):
     contexts = [line[max(0, i - w):i] + line[i + 1:i + 1 + w]
                 for line in corpus if len(line) > 1
                 for i, w in enumerate(rng.integers(1, 4, len(line)).tolist())]
-    if draw(st.booleans()) and contexts:
-        contexts = (contexts * (3000 // len(contexts) + 1))[:3000]
+    K = draw(st.integers(0, 5))
+    if draw(st.booleans()) and contexts:  # > 10000 candidates: the generator refills
+        contexts = (contexts * (1200 // len(contexts) + 1))[:1200]
+        K = max(K, 4)
     # The generator draws 0 ... (number of distinct ids) - 1: a context holding all of them
     # leaves no noise word (a ValueError, see the rejects).
     drawable = set(range(len({t for line in corpus for t in line})))
     contexts = [c for c in contexts if not drawable <= set(c)]
-    return seed, contexts, corpus, draw(st.integers(0, 5))
+    return seed, contexts, corpus, K
 
 
 @st.composite
@@ -423,34 +425,49 @@ def _embedding_expect(fasttext):
 
 
 def _hub_embedding_probe(name):
-    """The registered (url, sha1) of DATA_HUB[name], then TokenEmbedding(name) on a
-    generated archive packed as that one (fastText format for wiki.en, GloVe otherwise)."""
+    """The registered (url, sha1) of DATA_HUB[name]; for glove.6b.50d and wiki.en also
+    TokenEmbedding(name) on a generated archive packed as that one (GloVe text, fastText
+    .vec), the other two being packed like glove.6b.50d."""
     def probe(b):
         registered = list(b.d2l.DATA_HUB[name])
+        if name not in LOADED:
+            return [registered]
         return [registered, _embedding_probe(b, name, name == "wiki.en")]
     return probe
 
 
 def _hub_embedding_expect(name):
     archive, sha1, _ = EMBEDDINGS[name]
-    return lambda: [[data_hub.DATA_URL + archive, sha1], _embedding_expect(name == "wiki.en")]
+    registered = [data_hub.DATA_URL + archive, sha1]
+    if name not in LOADED:
+        return lambda: [registered]
+    return lambda: [registered, _embedding_expect(name == "wiki.en")]
 
 
+LOADED = ("glove.6b.50d", "wiki.en")
 RAGGED = "a 1.0 2.0 3.0\nb 4.0 5.0\nc 6.0 7.0 8.0\n"
+
+
+BAD_FILES = {"bad.ragged": RAGGED, "bad.word": "a 1.0 2.0\nb 3.0 x\n", "bad.empty": "2 300\n\n"}
 
 
 def _bad_file_probe(b):
     """TokenEmbedding on a vec.txt with ragged rows, one with a word where a number should
     be, and one holding only a header: the error types and whether they name the file."""
     observed = []
-    for text in (RAGGED, "a 1.0 2.0\nb 3.0 x\n", "2 300\n\n"):
-        with embedding_served("glove.6b.50d", text):
-            try:
-                b.d2l.TokenEmbedding("glove.6b.50d")
-                observed.append("no error")
-            except Exception as error:  # noqa: BLE001  (the type is what is observed)
-                observed.append([type(error).__name__, "vec.txt" in str(error),
-                                 "TokenEmbedding" in str(error)])
+    with support.data_sandbox() as (_, www, url), contextlib.redirect_stdout(io.StringIO()):
+        hub = {}
+        for name, text in BAD_FILES.items():
+            embedding_zip(www / f"{name}.zip", name, text)
+            hub[name] = (url + f"{name}.zip", support.sha1(www / f"{name}.zip"))
+        with support.patched(data_hub.DATA_HUB, **hub):
+            for name in BAD_FILES:
+                try:
+                    b.d2l.TokenEmbedding(name)
+                    observed.append("no error")
+                except Exception as error:  # noqa: BLE001  (the type is what is observed)
+                    observed.append([type(error).__name__, f"{name}/vec.txt" in str(error),
+                                     "TokenEmbedding" in str(error)])
     return observed
 
 
@@ -545,7 +562,9 @@ ENTRIES += [
     *[Entry(f"DATA_HUB['{name}']", "14.7", "",
             f"{archive} under DATA_URL, sha1 {sha1[:8]}...; the archive holds {folder}/vec.txt "
             f"({'fastText .vec' if name == 'wiki.en' else 'GloVe'} text), read by "
-            f"TokenEmbedding('{name}') (checked on a generated archive packed the same way).",
+            f"TokenEmbedding('{name}')"
+            + (" (checked on a generated archive packed the same way)." if name in LOADED
+               else "."),
             probe=_hub_embedding_probe(name), expect=_hub_embedding_expect(name), tol=EXACT)
       for name, (archive, sha1, folder) in EMBEDDINGS.items()],
     Entry("TokenEmbedding", "14.7", "TokenEmbedding(embedding_name)",

@@ -108,7 +108,9 @@ def _choices(stream, cum_weights, k):
 def _bisect_right(cum, x, buckets=1 << 18):
     """np.searchsorted(cum, x, side='right') for many x, through a table: x's bucket of
     [0, cum[-1]) settles the answer unless a cumulative weight falls inside that bucket (then
-    it is searched for)."""
+    it is searched for). Few x are searched for directly."""
+    if len(x) < 4 * buckets:
+        return np.searchsorted(cum, x, side="right")
     edges = np.arange(buckets + 1) * (cum[-1] / buckets)
     at_most, below = (np.searchsorted(cum, edges, side=side) for side in ("right", "left"))
     bucket = np.minimum((x * (buckets / cum[-1])).astype(np.int64), buckets - 1)
