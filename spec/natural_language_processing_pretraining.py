@@ -551,7 +551,9 @@ ENTRIES += [
           "read_ptb -> Vocab(min_freq=10) -> subsampling -> ids -> centres/contexts -> "
           "negatives (the saved functions' draws, seeded through Python's random) -> a "
           "shuffled loader of batchify batches in the framework's loader (Gluon DataLoader, "
-          "torch DataLoader, tf.data); returns (data_iter, vocab). Checked on a generated "
+          "torch DataLoader, tf.data), each batch gathered with one array slice in the "
+          "process (upstream used get_dataloader_workers() worker processes for its "
+          "per-example batchify); returns (data_iter, vocab). Checked on a generated "
           "PTB-format zip: the vocabulary, the set of examples, each batch padded to its "
           "own longest row (tests/test_word2vec.py: the real PTB, marked slow).",
           probe=_load_data_ptb_probe, expect=_load_data_ptb_expect, tol=EXACT,

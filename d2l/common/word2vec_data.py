@@ -77,13 +77,9 @@ class _PythonStream:
 
 def _randbelow(stream, n, count):
     """`count` draws of Python's `random._randbelow(n)` (what `randint(a, a + n - 1)` adds to
-    a): `getrandbits(k)` with k = n.bit_length(), rejected while >= n. Returns int64."""
+    a) for n < 2**32: `getrandbits(k)` with k = n.bit_length(), rejected while >= n, one
+    word per try. Returns int64."""
     k = n.bit_length()
-    if k > 32:  # several words per draw: let Python draw them
-        stream.commit(stream.used)
-        draws = np.array([random.randrange(n) for _ in range(count)], dtype=np.int64)
-        stream.__init__()
-        return draws
     out, need = [], count
     while need:
         # Acceptance is > 1/2 per word: 2 * need + 64 words rarely run out.
@@ -201,9 +197,12 @@ def _context_bounds(lengths, max_window_size):
     line_start = np.repeat(starts[long_enough], lengths[long_enough])
     line_end = line_start + np.repeat(lengths[long_enough], lengths[long_enough])
     positions = line_start + _within_lines(lengths[long_enough])
-    stream = _PythonStream()
-    windows = 1 + _randbelow(stream, max_window_size, len(positions))
-    stream.commit()
+    if max_window_size >= 2**32:  # several words per draw: let Python draw them
+        windows = np.array([random.randint(1, max_window_size) for _ in positions], np.int64)
+    else:
+        stream = _PythonStream()
+        windows = 1 + _randbelow(stream, max_window_size, len(positions))
+        stream.commit()
     lo = np.maximum(line_start, positions - windows)
     hi = np.minimum(line_end, positions + 1 + windows)
     return positions, lo, hi

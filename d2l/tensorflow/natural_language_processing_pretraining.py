@@ -31,8 +31,9 @@ def batchify(data):
 def load_data_ptb(batch_size, max_window_size, num_noise_words):
     """(data_iter, vocab) for skip-gram with negative sampling on PTB: read_ptb ->
     Vocab(min_freq=10) -> subsampling -> centres and contexts -> num_noise_words noise
-    words per context word; data_iter is a tf.data.Dataset of batchify batches, the
-    examples reshuffled on every pass."""
+    words per context word (the saved functions' draws, from Python's random). Batches are
+    gathered in this process with one array slice each (no worker processes); data_iter is
+    a tf.data.Dataset of batchify batches, the examples reshuffled on every pass."""
     checks.positive_int("load_data_ptb", "batch_size", batch_size)
     examples, vocab = word2vec_data.ptb_examples(sys.modules[__package__], max_window_size,
                                                  num_noise_words)
