@@ -29,7 +29,7 @@ _NON_LETTERS = re.compile("[^A-Za-z]+")
 _TOKEN, _COUNT = operator.itemgetter(0), operator.itemgetter(1)
 
 
-def _NEGATED_COUNT(token_freq):  # noqa: N802  (a key function, named like its neighbours)
+def _negated_count(token_freq):
     return -token_freq[1]
 
 
@@ -109,7 +109,7 @@ class Vocab:
         # so ties keep it too.
         self.token_freqs = sorted(counter.items(), key=_COUNT, reverse=True)
         # Counts descend: the tokens kept are a prefix, found by bisection on -count.
-        kept = bisect.bisect_right(self.token_freqs, -min_freq, key=_NEGATED_COUNT)
+        kept = bisect.bisect_right(self.token_freqs, -min_freq, key=_negated_count)
         frequent = list(map(_TOKEN, self.token_freqs[:kept]))
         special = ["<unk>", *reserved_tokens]
         if any(token in counter for token in special):  # never listed twice
