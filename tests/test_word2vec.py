@@ -148,3 +148,16 @@ def test_load_data_ptb_on_the_real_ptb_gives_the_books_examples(backend):
     assert (len(vocab), vocab.idx_to_token) == (size, idx_to_token) and size == 6719
     assert padded and num_batches == -(-len(expected) // 512)
     assert examples == expected
+
+
+def test_bucketed_bisection_equals_searchsorted():
+    """The table behind bulk noise draws (used from ~1M draws on, as on PTB) gives
+    np.searchsorted's answers, also for values equal to a cumulative weight."""
+    from d2l.common.word2vec_data import _bisect_right
+
+    rng = np.random.default_rng(0)
+    cum = np.cumsum(rng.zipf(1.5, 3000) ** 0.75)
+    x = rng.random(1_200_000) * cum[-1]
+    x[:3000] = cum  # exactly on the edges
+    x[3000:3002] = (0.0, np.nextafter(cum[-1], 0))
+    np.testing.assert_array_equal(_bisect_right(cum, x), np.searchsorted(cum, x, "right"))

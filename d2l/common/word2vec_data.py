@@ -102,17 +102,19 @@ def _choices(stream, cum_weights, k):
 
 
 def _bisect_right(cum, x, buckets=1 << 18):
-    """np.searchsorted(cum, x, side='right') for many x, through a table: x's bucket of
-    [0, cum[-1]) settles the answer unless a cumulative weight falls inside that bucket (then
-    it is searched for). Few x are searched for directly."""
+    """np.searchsorted(cum, x, side='right') for many x >= 0 (cum ascending), through a
+    table: x's bucket floor(x * buckets / cum[-1]) settles the answer unless some cum value
+    falls in the same bucket (then x is searched for). Bucketing is monotone, so a value in
+    a lower bucket is below x and one in a higher bucket above it."""
     if len(x) < 4 * buckets:
         return np.searchsorted(cum, x, side="right")
-    edges = np.arange(buckets + 1) * (cum[-1] / buckets)
-    at_most, below = (np.searchsorted(cum, edges, side=side) for side in ("right", "left"))
-    bucket = np.minimum((x * (buckets / cum[-1])).astype(np.int64), buckets - 1)
-    out = at_most[bucket]  # number of cum <= the bucket's left edge
-    unsure = np.flatnonzero((out != below[bucket + 1]) | (x < edges[bucket])
-                            | (x >= edges[bucket + 1]))
+    scale = buckets / cum[-1]
+    cum_buckets = (cum * scale).astype(np.int64)
+    # Per bucket: how many cum values lie in lower buckets, or -1 where one lies inside.
+    table = np.searchsorted(cum_buckets, np.arange(buckets + 2), side="left")
+    table[cum_buckets[cum_buckets <= buckets + 1]] = -1
+    out = table[(x * scale).astype(np.int64)]
+    unsure = np.flatnonzero(out < 0)
     out[unsure] = np.searchsorted(cum, x[unsure], side="right")
     return out
 
@@ -349,13 +351,15 @@ def _draw_negatives(generator, flat, lo, centre, hi, K):
     candidates = generator._refill_array(-(-int(sum(needs) * 1.05 + 64) // REFILL))
     listed = candidates.tolist()  # slices of a list are cheaper than of an array
     at, skipped = 0, []
-    for a, c, b, n in zip(lo, centre, hi, needs):
+    # The whole window [a, b) holds the context: disjoint from it, nothing is skipped.
+    windows = map(set, map(flat.__getitem__, map(slice, lo, hi)))
+    for j, (window, n) in enumerate(zip(windows, needs)):
         while at + n > len(listed):  # rare: 5% more than needed were drawn
             listed += generator._refill(1)
-        # The whole window [a, b) holds the context: disjoint from it, nothing is skipped.
-        if set(flat[a:b]).isdisjoint(listed[at:at + n]):
+        if window.isdisjoint(listed[at:at + n]):
             at += n
             continue
+        a, c, b = lo[j], centre[j], hi[j]
         context = set(flat[a:c] + flat[c + 1:b])
         while n:
             if listed[at] in context:
@@ -385,25 +389,35 @@ def batchify_arrays(data):
         raise ValueError(f"batchify: data must be a non-empty list of (center, contexts, "
                          f"negatives) triples, got {data!r:.60}")
     centers = np.array([_scalar(center) for center, _, _ in data], dtype=np.int64)
-    rows = [list(context) + list(negatives) for _, context, negatives in data]
-    context_lengths = np.array([len(context) for _, context, _ in data], dtype=np.int64)
-    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    values = np.array(list(itertools.chain.from_iterable(rows)), dtype=np.int64)
-    return pad_rows(centers, values, lengths, context_lengths)
+    contexts = [list(context) for _, context, _ in data]
+    negatives = [list(noise) for _, _, noise in data]
+    return pad_rows(centers, _lengths(contexts), _flat(contexts), _lengths(negatives),
+                    _flat(negatives))
 
 
 def _scalar(value):
     return int(np.asarray(value).reshape(()))
 
 
-def pad_rows(centers, values, lengths, context_lengths):
-    """Batch arrays (see `batchify_arrays`) from the rows' values laid end to end."""
-    width = int(lengths.max(initial=0))
-    columns = np.arange(width)
+def _lengths(lists):
+    return np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+
+
+def _flat(lists):
+    return np.array(list(itertools.chain.from_iterable(lists)), dtype=np.int64)
+
+
+def pad_rows(centers, context_lengths, contexts, noise_lengths, negatives):
+    """Batch arrays (see `batchify_arrays`) from the rows' contexts and noise words, each
+    laid end to end (`contexts`, `negatives`) with their lengths per row."""
+    lengths = context_lengths + noise_lengths
+    columns = np.arange(int(lengths.max(initial=0)))
+    labels = columns < context_lengths[:, None]
     masks = columns < lengths[:, None]
     contexts_negatives = np.zeros(masks.shape, dtype=np.int64)
-    contexts_negatives[masks] = values
-    labels = columns < context_lengths[:, None]
+    # Boolean indexing fills row by row: each row's context, then its noise words.
+    contexts_negatives[labels] = contexts
+    contexts_negatives[masks & ~labels] = negatives
     return (centers.reshape(-1, 1), contexts_negatives, masks.astype(np.int64),
             labels.astype(np.int64))
 
@@ -418,29 +432,29 @@ class SkipGramExamples:
     `noise_lengths`, (N,))."""
 
     def __init__(self, centers, contexts, context_lengths, negatives, noise_lengths):
-        self.centers, self.context_lengths = centers, context_lengths
-        self.lengths = context_lengths + noise_lengths
-        self.starts = np.cumsum(self.lengths) - self.lengths
-        self.values = np.empty(int(self.lengths.sum()), dtype=np.int64)
-        # Row r holds its context at starts[r] + (0, 1, ...), its noise words right after.
-        self.values[_row_offsets(self.starts, context_lengths)] = contexts
-        self.values[_row_offsets(self.starts + context_lengths, noise_lengths)] = negatives
+        self.centers, self.contexts, self.negatives = centers, contexts, negatives
+        self.context_lengths, self.noise_lengths = context_lengths, noise_lengths
+        self.context_starts = np.cumsum(context_lengths) - context_lengths
+        self.noise_starts = np.cumsum(noise_lengths) - noise_lengths
 
     def __len__(self):
         return len(self.centers)
 
     def __getitem__(self, i):
-        start, end = self.starts[i], self.starts[i] + self.lengths[i]
-        middle = start + self.context_lengths[i]
-        return (int(self.centers[i]), self.values[start:middle].tolist(),
-                self.values[middle:end].tolist())
+        context = self.context_starts[i] + np.arange(self.context_lengths[i])
+        noise = self.noise_starts[i] + np.arange(self.noise_lengths[i])
+        return (int(self.centers[i]), self.contexts[context].tolist(),
+                self.negatives[noise].tolist())
 
     def batch(self, indices):
         """batchify_arrays of the examples `indices` (in that order)."""
         indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-        lengths = self.lengths[indices]
-        values = self.values[_row_offsets(self.starts[indices], lengths)]
-        return pad_rows(self.centers[indices], values, lengths, self.context_lengths[indices])
+        context_lengths, noise_lengths = self.context_lengths[indices], \
+            self.noise_lengths[indices]
+        contexts = self.contexts[_row_offsets(self.context_starts[indices], context_lengths)]
+        negatives = self.negatives[_row_offsets(self.noise_starts[indices], noise_lengths)]
+        return pad_rows(self.centers[indices], context_lengths, contexts, noise_lengths,
+                        negatives)
 
 
 def _row_offsets(starts, lengths):

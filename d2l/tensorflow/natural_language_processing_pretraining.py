@@ -37,20 +37,45 @@ def load_data_ptb(batch_size, max_window_size, num_noise_words):
     checks.positive_int("load_data_ptb", "batch_size", batch_size)
     examples, vocab = word2vec_data.ptb_examples(sys.modules[__package__], max_window_size,
                                                  num_noise_words)
+    num_examples, num_batches = len(examples), -(-len(examples) // batch_size)
 
-    def gather(indices):
-        return tuple(a.astype(np.int32) for a in examples.batch(indices))
+    def epoch(_):  # a new order on every pass, cut into batches of indices
+        order = tf.random.shuffle(tf.range(num_examples, dtype=tf.int64))
+        return tf.data.Dataset.range(num_batches).map(
+            lambda i: order[i * batch_size:(i + 1) * batch_size])
+
+    data_iter = (tf.data.Dataset.range(1).flat_map(epoch).map(_batch_gather(examples))
+                 .apply(tf.data.experimental.assert_cardinality(num_batches)))
+    return data_iter, vocab
+
+
+def _batch_gather(examples):
+    """A tf.data map function: a batch of example indices (int64) -> the batchify tensors
+    of those examples (what `examples.batch` gives), in TensorFlow ops."""
+    def table(values, pad=False):  # padding positions gather the trailing 0
+        return tf.constant(np.append(values, 0) if pad else values, dtype=tf.int32)
+
+    context_pad, noise_pad = len(examples.contexts), len(examples.negatives)
+
+    centers, contexts, negatives = (table(examples.centers), table(examples.contexts, True),
+                                    table(examples.negatives, True))
+    context_lengths, noise_lengths, context_starts, noise_starts = (
+        table(a) for a in (examples.context_lengths, examples.noise_lengths,
+                           examples.context_starts, examples.noise_starts))
 
     def batch(indices):
-        parts = tf.numpy_function(gather, [indices], [tf.int32] * 4, stateful=False)
-        for part, shape in zip(parts, ([None, 1], [None, None], [None, None], [None, None])):
-            part.set_shape(shape)
-        return tuple(parts)
+        context_length = tf.gather(context_lengths, indices)[:, None]
+        length = context_length + tf.gather(noise_lengths, indices)[:, None]
+        columns = tf.range(tf.reduce_max(length))[None, :]
+        labels, masks = columns < context_length, columns < length
+        at_context = tf.gather(context_starts, indices)[:, None] + columns
+        at_noise = tf.gather(noise_starts, indices)[:, None] + columns - context_length
+        rows = tf.where(labels, tf.gather(contexts, tf.where(labels, at_context, context_pad)),
+                        tf.gather(negatives, tf.where(masks & ~labels, at_noise, noise_pad)))
+        return (tf.gather(centers, indices)[:, None], rows, tf.cast(masks, tf.int32),
+                tf.cast(labels, tf.int32))
 
-    data_iter = (tf.data.Dataset.range(len(examples))
-                 .shuffle(max(len(examples), 1), reshuffle_each_iteration=True)
-                 .batch(batch_size).map(batch))
-    return data_iter, vocab
+    return batch
 
 
 class TokenEmbedding(embeddings.TokenEmbedding):
