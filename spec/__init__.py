@@ -7,22 +7,40 @@
 from . import (
     aliases,
     attention_mechanisms,
+    computational_performance,
+    computer_vision,
     convolutional_neural_networks,
     deep_learning_computation,
+    generative_adversarial_networks,
     linear_networks,
     modern_cnns,
     modern_rnns,
     multilayer_perceptrons,
     natural_language_processing_pretraining,
+    optimization_algorithms,
     preliminaries,
+    recommender_systems,
     recurrent_neural_networks,
 )
 
-ENTRIES = (preliminaries.ENTRIES + linear_networks.ENTRIES + multilayer_perceptrons.ENTRIES
-           + deep_learning_computation.ENTRIES + convolutional_neural_networks.ENTRIES
-           + modern_cnns.ENTRIES + recurrent_neural_networks.ENTRIES
-           + modern_rnns.ENTRIES + attention_mechanisms.ENTRIES
-           + natural_language_processing_pretraining.ENTRIES + aliases.ENTRIES)
+ENTRIES = (
+    preliminaries.ENTRIES
+    + linear_networks.ENTRIES
+    + multilayer_perceptrons.ENTRIES
+    + deep_learning_computation.ENTRIES
+    + convolutional_neural_networks.ENTRIES
+    + modern_cnns.ENTRIES
+    + recurrent_neural_networks.ENTRIES
+    + modern_rnns.ENTRIES
+    + attention_mechanisms.ENTRIES
+    + optimization_algorithms.ENTRIES
+    + computational_performance.ENTRIES
+    + computer_vision.ENTRIES
+    + natural_language_processing_pretraining.ENTRIES
+    + recommender_systems.ENTRIES
+    + generative_adversarial_networks.ENTRIES
+    + aliases.ENTRIES
+)
 
 
 def symbol(entry):

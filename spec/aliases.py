@@ -9,6 +9,13 @@ framework's alias takes it, and the values agree.
 
 Values are compared, not dtypes: `tensor`/`arange` of Python ints give float32 in MXNet,
 int64 in PyTorch and int32 in TensorFlow; index results (`argmax`) are int64 everywhere.
+
+Edge cases the frameworks define differently stay each framework's where the alias *is* the
+framework's function (so that `d2l.argmax is tf.argmax` keeps holding for the book's cells):
+`arange(5, 2)` is empty in MXNet and an error in PyTorch and TensorFlow; `argmax` of an empty
+tensor raises each framework's own error. The edge strategies here draw only what the three
+answer alike (empty axes, non-finite values, length-1 axes); the wrappers d2l writes itself
+(`matmul`, `size`, `to`, ...) name the argument when they reject one.
 """
 
 import numpy as np

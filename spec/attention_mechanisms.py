@@ -341,8 +341,11 @@ def _heads_edges(draw, merged):
 
 
 @st.composite
-def _ffn_case(draw):
+def _ffn_case(draw, edge=False):
+    """Sizes, canonical params and X; `edge`: an empty batch or no time steps."""
     batch, n = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    if edge:
+        batch, n = draw(st.sampled_from([(0, n), (batch, 0), (0, 0)]))
     s = {k: draw(st.integers(1, 5)) for k in ("ffn_num_input", "ffn_num_hiddens",
                                                "ffn_num_outputs")}
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
@@ -358,14 +361,31 @@ def _ffn_call(b, case):
 
 
 @st.composite
-def _addnorm_case(draw):
+def _addnorm_case(draw, edge=False):
+    """Sizes, canonical params, X and Y; `edge`: an empty batch, or a Y of another batch or
+    length than X (1 where X has more: it would broadcast silently)."""
     # d >= 2: over one feature x - mean is 0 exactly, and each framework's float32 rounding
     # of it is amplified by 1 / sqrt(eps) ~ 316 (observed 2.6e-5 in TensorFlow).
     batch, n, d = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(2, 6))
+    y_shape = None
+    if edge:
+        if draw(st.booleans()):
+            batch = 0
+        else:
+            y_shape = [batch, n, d]
+            axis = draw(st.integers(0, 1))
+            y_shape[axis] = 1 if y_shape[axis] > 1 else 2
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
     params = {"0.gamma": 1 + _normal(rng, d), "0.beta": _normal(rng, d)}
     return ({"sizes": {"d": d}, "params": params, "X": _normal(rng, batch, n, d, scale=1.0),
-             "Y": _normal(rng, batch, n, d, scale=1.0)},)
+             "Y": _normal(rng, *(y_shape or (batch, n, d)), scale=1.0)},)
+
+
+def _addnorm_reference(case):
+    """LayerNorm(Y + X) (no dropout); X and Y must have one shape."""
+    if case["X"].shape != case["Y"].shape:
+        raise Invalid("Y")
+    return reference.add_norm(case["params"], case["X"], case["Y"])
 
 
 def _addnorm_call(b, case):
@@ -413,13 +433,14 @@ def _transformer_sizes(draw):
 
 
 @st.composite
-def _block_case(draw):
+def _block_case(draw, edge=False):
+    """Sizes, canonical params, X and valid lengths; `edge`: edge lengths (EDGE_LENGTHS)."""
     s = draw(_transformer_sizes())
     batch, n = draw(st.integers(1, 3)), draw(st.integers(1, 5))
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
     return ({"sizes": s, "params": _block_params(rng, s),
              "X": _normal(rng, batch, n, s["num_hiddens"], scale=1.0),
-             "valid_lens": draw(valid_lens(batch, n, n))},)
+             "valid_lens": draw(valid_lens(batch, n, n, edge=edge))},)
 
 
 def _block_call(b, case):
@@ -442,14 +463,15 @@ def encoder_params(rng, s):
 
 
 @st.composite
-def _encoder_case(draw):
+def _encoder_case(draw, edge=False):
+    """Sizes, canonical params, token ids and valid lengths; `edge`: edge lengths."""
     s = draw(_transformer_sizes())
     s.update(vocab_size=draw(st.integers(2, 8)), num_layers=draw(st.integers(1, 2)))
     batch, steps = draw(st.integers(1, 3)), draw(st.integers(1, 5))
     rng = np.random.default_rng(draw(st.integers(0, 2 ** 16)))
     return ({"sizes": s, "params": encoder_params(rng, s),
              "ids": rng.integers(0, s["vocab_size"], (batch, steps)),
-             "valid_lens": draw(valid_lens(batch, steps, steps, per_query=False))},)
+             "valid_lens": draw(valid_lens(batch, steps, steps, per_query=False, edge=edge))},)
 
 
 def _encoder_call(b, case):
@@ -658,17 +680,19 @@ ENTRIES = [
           "M, T: PositionWiseFFN(ffn_num_hiddens, ffn_num_outputs, **kwargs) | "
           "P: PositionWiseFFN(ffn_num_input, ffn_num_hiddens, ffn_num_outputs, **kwargs)",
           "dense2(ReLU(dense1(X))) on the last axis of a 3-D X; canonical layers dense1, "
-          "dense2 (with biases).",
+          "dense2 (with biases). An empty batch or no time steps give an empty output of "
+          "ffn_num_outputs features.",
           reference=lambda case: reference.position_wise_ffn(case["params"], case["X"]),
-          inputs=_ffn_case, call=_ffn_call, tol=LAYER_TOL),
+          inputs=_ffn_case, edges=lambda: _ffn_case(True), call=_ffn_call, tol=LAYER_TOL),
     Entry("AddNorm", "10.7",
           "M: AddNorm(dropout, **kwargs) | P: AddNorm(normalized_shape, dropout, **kwargs) "
           "(a shape, e.g. [32]) | T: AddNorm(normalized_shape, dropout, **kwargs) (a list of "
           "axes, e.g. [2])",
           "LayerNorm(dropout(Y) + X), epsilon 1e-5 in all three (Keras' default is 1e-3); "
-          "canonical layer ln (gamma, beta).",
-          reference=lambda case: reference.add_norm(case["params"], case["X"], case["Y"]),
-          inputs=_addnorm_case, call=_addnorm_call, tol=BLOCK_TOL),
+          "canonical layer ln (gamma, beta). Y of another shape than X (even one that would "
+          "broadcast) raises ValueError naming Y; an empty batch gives an empty output.",
+          reference=_addnorm_reference, inputs=_addnorm_case,
+          edges=lambda: _addnorm_case(True), call=_addnorm_call, tol=BLOCK_TOL),
     Entry("EncoderBlock", "10.7",
           "M: EncoderBlock(num_hiddens, ffn_num_hiddens, num_heads, dropout, use_bias=False) "
           "| P: EncoderBlock(key_size, query_size, value_size, num_hiddens, norm_shape, "
@@ -676,8 +700,10 @@ ENTRIES = [
           "EncoderBlock(key_size, query_size, value_size, num_hiddens, norm_shape, "
           "ffn_num_hiddens, num_heads, dropout, bias=False)",
           "Y = AddNorm(X, MHA(X, X, X, valid_lens)); AddNorm(Y, FFN(Y)). Canonical layers: "
-          "W_q, W_k, W_v, W_o, addnorm1, dense1, dense2, addnorm2.",
-          reference=_block_reference, inputs=_block_case, call=_block_call, tol=BLOCK_TOL),
+          "W_q, W_k, W_v, W_o, addnorm1, dense1, dense2, addnorm2. Valid lengths as "
+          "masked_softmax takes them (edge lengths included).",
+          reference=_block_reference, inputs=_block_case, edges=lambda: _block_case(True),
+          call=_block_call, tol=BLOCK_TOL),
     Entry("TransformerEncoder", "10.7",
           "M: TransformerEncoder(vocab_size, num_hiddens, ffn_num_hiddens, num_heads, "
           "num_layers, dropout, use_bias=False) | P: TransformerEncoder(vocab_size, key_size, "
@@ -686,9 +712,9 @@ ENTRIES = [
           "bias=False",
           "embedding · √num_hiddens + positional encoding, num_layers encoder blocks; "
           "attention_weights lists each block's weights. Canonical layers: embedding, then "
-          "8 per block.",
-          reference=_encoder_reference, inputs=_encoder_case, call=_encoder_call,
-          tol=BLOCK_TOL),
+          "8 per block. Valid lengths as masked_softmax takes them (edge lengths included).",
+          reference=_encoder_reference, inputs=_encoder_case,
+          edges=lambda: _encoder_case(True), call=_encoder_call, tol=BLOCK_TOL),
     Entry("TransformerEncoder (token ids out of range)", "10.7", "encoder(X, valid_lens)",
           "An id of X below 0 or >= vocab_size (the embedding would give zeros or fail inside "
           "the framework): ValueError naming X, in all three (T: when run eagerly).",

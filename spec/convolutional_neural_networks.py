@@ -32,10 +32,15 @@ def _corr2d_inputs(draw):
 @st.composite
 def _corr2d_edges(draw):
     """Empty and length-1 axes of X and K (an empty K, a K larger than X), K as large as X;
-    NaN and ±inf in X."""
-    X = draw(edge_arrays(min_dims=2, max_dims=2))
+    NaN and ±inf in X; integer X and K."""
+    if draw(st.booleans()):
+        X = draw(edge_arrays(min_dims=2, max_dims=2))
+        K = draw(edge_arrays(max_dims=2, min_dims=2, non_finite=False))
+        return X, K
+    dtype = draw(st.sampled_from([np.int32, np.int64]))
+    X = draw(edge_arrays(min_dims=2, max_dims=2, non_finite=False))
     K = draw(edge_arrays(max_dims=2, min_dims=2, non_finite=False))
-    return X, K
+    return np.round(X).astype(dtype), np.round(K).astype(dtype)
 
 
 def _edge_image():
@@ -83,7 +88,9 @@ ENTRIES = [
           "Y[i, j] = Σ_ab X[i+a, j+b] K[a, b], shape (h-kh+1, w-kw+1); one native "
           "convolution, differentiable in X and K in all three frameworks. An empty K, or "
           "one larger than X, raises ValueError naming K; NaN and ±inf in X reach exactly "
-          "the outputs whose windows hold them.",
+          "the outputs whose windows hold them. Integer X and K are computed in float32 "
+          "(the book's MXNet and PyTorch versions fill a float32 buffer; native integer "
+          "convolutions do not exist in MXNet and TensorFlow).",
           reference=corr2d_reference, inputs=_corr2d_inputs, edges=_corr2d_edges,
           call=lambda b, X, K: b.numpy(b.d2l.corr2d(b.tensor(X), b.tensor(K))),
           tol=Tol(1e-5, 1e-4),

@@ -25,7 +25,7 @@ def _timer_call(b, times):
 
 def _timer_reference(times):
     if not times:
-        raise Invalid("times")
+        raise Invalid("times", ZeroDivisionError)
     return [float(np.mean(times)), float(np.sum(times)), np.cumsum(times).tolist()]
 
 
@@ -129,6 +129,20 @@ def _sgd_args(b, lr, batch_size):
     if b.name == "tensorflow":
         return ps, [b.tensor(np.ones(2, "f"))], lr, batch_size
     return ps, lr, batch_size
+
+
+def _ungraded_args(b):
+    """A parameter the update cannot read a gradient of: M/P a parameter whose grad is None,
+    T a grads list one short of params."""
+    if b.name == "tensorflow":
+        return [b.param(np.ones(2, "f")), b.param(np.ones(2, "f"))], [b.tensor(np.ones(2, "f"))], \
+            0.1, 4
+    param = b.param(np.ones(2, "f"))
+    if b.name == "mxnet":
+        param = b.tensor(np.ones(2, "f"))
+    else:
+        param.grad = None
+    return [param], 0.1, 4
 
 
 def _updater_call(b, params, grads, lr, batch_size):
@@ -603,8 +617,8 @@ ENTRIES = [
     Entry("Timer", "3.1", "Timer()",
           "Stopwatch: start() records the time, stop() appends and returns the elapsed "
           "seconds; avg(), sum(), cumsum() (a list) over `times`. With no times recorded, "
-          "sum() is 0.0, cumsum() is [] and avg() raises ValueError naming `times` (the "
-          "book's ZeroDivisionError, with a message).",
+          "sum() is 0.0, cumsum() is [] and avg() raises the book's ZeroDivisionError "
+          "(behaviour.md: Keep), with a message naming `times`.",
           reference=_timer_reference,
           inputs=lambda: st.tuples(st.lists(floats(0, 100), min_size=1, max_size=10)),
           edges=lambda: st.tuples(st.lists(floats(0, 1e6), max_size=2)),
@@ -645,12 +659,17 @@ ENTRIES = [
           "In place: p -= lr * grad / batch_size (M/P read p.grad; P then zeroes it; T takes "
           "the gradients). lr must be a positive finite number and batch_size a positive "
           "int, else ValueError naming it (wrong types too: '0.1', None, True, 2.5); an "
-          "empty params list is a no-op; NaN and ±inf gradients propagate.",
+          "empty params list is a no-op; NaN and ±inf gradients propagate. A parameter "
+          "without a gradient (M/P: grad None) or T grads not one per parameter of its "
+          "shape: ValueError naming params or grads (upstream T zip() silently dropped the "
+          "extra parameters).",
           reference=_sgd_reference, inputs=_sgd_inputs, edges=_sgd_edges, call=_sgd_call,
           tol=Tol(1e-6, 1e-6),
           rejects=(Reject("lr <= 0", lambda b: _sgd_args(b, 0.0, 4), match="lr"),
                    Reject("batch_size 0", lambda b: _sgd_args(b, 0.1, 0),
-                          match="batch_size"))),
+                          match="batch_size"),
+                   Reject("a parameter without its gradient (M/P: grad None; T: grads one "
+                          "short)", _ungraded_args, match="params"))),
     Entry("Updater", "3.6",
           "Updater(params, lr); M, P: updater(batch_size) | T: updater(batch_size, grads)",
           "Keeps params and lr; calling it runs sgd. Upstream TensorFlow-only; here in all "

@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import canonical, reference
-from .entry import Entry, Tol
+from .entry import Entry, Reject, Tol
 
 # (input channels, num_channels, use_1x1conv, strides, input height/width)
 CONFIGS = ((3, 3, False, 1, 6), (3, 6, True, 2, 6), (2, 4, True, 1, 5), (2, 4, True, 2, 7))
@@ -72,6 +72,12 @@ def _residual_expect():
     return outputs
 
 
+def _residual_args(b, num_channels, strides):
+    """Constructor arguments in the backend's signature (PyTorch also takes input_channels)."""
+    head = (3,) if b.name == "torch" else ()
+    return (*head, num_channels, False, strides)
+
+
 ENTRIES = [
     Entry("Residual", "7.6",
           "M: Residual(num_channels, use_1x1conv=False, strides=1, **kwargs) | "
@@ -81,6 +87,12 @@ ENTRIES = [
           "conv with the stride; 3x3 convs pad 1 on every side (TensorFlow too: no 'same' "
           "padding), batch norm eps 1e-5. Checked from canonical weights against NumPy, in "
           "inference and training mode, with and without the 1x1 conv, strides 1 and 2, "
-          "even and odd input sizes.",
-          probe=_residual_probe, expect=_residual_expect, tol=Tol(1e-4, 1e-4)),
+          "even and odd input sizes. A size that is not a positive int raises ValueError "
+          "naming it; without use_1x1conv, a block that changes the channels or the size "
+          "raises ValueError naming use_1x1conv on the forward pass (the sum would fail "
+          "deep inside the framework).",
+          probe=_residual_probe, expect=_residual_expect, tol=Tol(1e-4, 1e-4),
+          rejects=(Reject("num_channels 0", lambda b: _residual_args(b, 0, 1),
+                          match="num_channels"),
+                   Reject("strides 1.5", lambda b: _residual_args(b, 3, 1.5), match="strides"))),
 ]

@@ -57,6 +57,12 @@ def _figsize_probe(b):
         plt.rcParams["figure.figsize"] = old
 
 
+def _axes_args(axes=(), xscale="linear", ylim=None, legend=None):
+    """set_axes arguments on a new Axes (or `axes`), with one argument replaced."""
+    axes = _plt().subplots()[1] if axes == () else axes
+    return axes, "x", "y", None, ylim, xscale, "linear", legend
+
+
 def _set_axes_probe(b):
     plt = _plt()
     fig, ax = plt.subplots()
@@ -113,8 +119,16 @@ ENTRIES = [
                           match="figsize"))),
     Entry("set_axes", SECTION,
           "set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend)",
-          "Labels, scales and limits of one Axes; a legend when `legend` is non-empty; grid on.",
-          probe=_set_axes_probe, expect=lambda: SET_AXES_EXPECT, tol=EXACT),
+          "Labels, scales and limits of one Axes; a legend when `legend` is non-empty; grid on. "
+          "ValueError naming the argument for something that is not an Axes, a scale "
+          "matplotlib does not know, a limit that is not None or a (low, high) pair, and a "
+          "legend given as one string (matplotlib would label one curve per character).",
+          probe=_set_axes_probe, expect=lambda: SET_AXES_EXPECT, tol=EXACT,
+          rejects=(Reject("no Axes", lambda b: _axes_args(None), match="axes"),
+                   Reject("unknown scale", lambda b: _axes_args(xscale="lin"), match="xscale"),
+                   Reject("one limit", lambda b: _axes_args(ylim=5), match="ylim"),
+                   Reject("legend as one string", lambda b: _axes_args(legend="curve"),
+                          match="legend"))),
     Entry("plot", SECTION,
           "plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None, "
           "xscale='linear', yscale='linear', fmts=('-', 'm--', 'g-.', 'r:'), "

@@ -33,7 +33,9 @@ def serve(directory):
     """Serve `directory` over HTTP on 127.0.0.1; yields the base URL (ending in '/')."""
     handler = lambda *a, **kw: _QuietHandler(*a, directory=str(directory), **kw)  # noqa: E731
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A 10 ms poll: shutdown() waits for the next poll (the default 0.5 s, on every use).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"

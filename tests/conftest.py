@@ -1,8 +1,11 @@
 """Shared fixtures: the backends under test, hypothesis profiles, the GPU marker.
 
 `$D2L_TEST_BACKENDS` (set by each tox env) names the frameworks under test; without it every
-installed framework is tested. Hypothesis profiles: `ci` (derandomized, the default when
-`$CI` is set), `dev` (the default otherwise), `thorough`; choose with `$HYPOTHESIS_PROFILE`.
+installed framework is tested. `$D2L_TEST_SCOPE=agreement` (the tox `cross` env) keeps only
+the tests that are not about one framework alone: those comparing frameworks (`all_backends`)
+and those taking no backend; the one-framework tests run in that framework's own env.
+Hypothesis profiles: `ci` (derandomized, the default when `$CI` is set), `dev` (the default
+otherwise), `thorough`; choose with `$HYPOTHESIS_PROFILE`.
 """
 
 import gc
@@ -51,6 +54,10 @@ GPU_BACKENDS = [backends.Backend(b.name, gpu=True) for b in ACTIVE if b.has_gpu(
 
 
 def pytest_collection_modifyitems(config, items):
+    if os.environ.get("D2L_TEST_SCOPE") == "agreement":
+        one_framework = [i for i in items if "backend" in getattr(i, "fixturenames", ())]
+        config.hook.pytest_deselected(items=one_framework)
+        items[:] = [i for i in items if "backend" not in getattr(i, "fixturenames", ())]
     if GPU_BACKENDS:
         return
     skip = pytest.mark.skip(reason="no framework here sees a GPU (run on a CUDA machine)")

@@ -19,7 +19,8 @@ PROBES_ON_GPU = [e for e in ENTRIES if e.probe is not None and e.expect is not N
     e.name.startswith("train_epoch_ch3") or e.name in (
         "evaluate_accuracy", "evaluate_loss", "numpy", "to", "plot", "show_images",
         "Animator", "int32", "normal", "rand", "try_gpu", "try_all_gpus", "corr2d (autograd)",
-        "evaluate_accuracy_gpu", "Residual", "train_ch6", "TrainCallback"))]
+        "evaluate_accuracy_gpu", "Residual", "train_ch6", "TrainCallback",
+        "train_recsys_rating", "evaluate_ranking", "train_ranking"))]
 
 
 @pytest.fixture(autouse=True)

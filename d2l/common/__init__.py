@@ -6,6 +6,7 @@ from .bookkeeping import Accumulator, Timer
 from .data_hub import DATA_HUB, DATA_URL, download, download_all, download_extract
 from .fashion_mnist import get_fashion_mnist_labels
 from .machine_translation import bleu, preprocess_nmt, read_data_nmt, tokenize_nmt, truncate_pad
+from .optimization import Benchmark, annotate, train_2d
 from .plotting import (
     Animator,
     plot,
@@ -15,8 +16,17 @@ from .plotting import (
     show_images,
     use_svg_display,
 )
+from .recsys import hit_and_auc, read_data_ml100k, split_data_ml100k
 from .text import Vocab, count_corpus, load_corpus_time_machine, read_time_machine, tokenize
 from .training import accuracy, predict_ch3
+from .vision_data import (
+    VOC_CLASSES,
+    VOC_COLORMAP,
+    copyfile,
+    read_csv_labels,
+    reorg_test,
+    reorg_train_valid,
+)
 from .word2vec_data import (
     RandomGenerator,
     get_centers_and_contexts,
@@ -29,8 +39,12 @@ __all__ = ["Accumulator", "Animator", "DATA_HUB", "DATA_URL", "Timer", "accuracy
            "download_all", "download_extract", "get_fashion_mnist_labels", "plot",
            "predict_ch3", "set_axes", "set_figsize", "show_images", "use_svg_display"]
 __all__ += ["show_heatmaps"]
+__all__ += ["Benchmark", "annotate", "train_2d"]
+__all__ += ["hit_and_auc", "read_data_ml100k", "split_data_ml100k"]
 __all__ += ["Vocab", "bleu", "count_corpus", "load_corpus_time_machine", "preprocess_nmt",
             "read_data_nmt", "read_time_machine", "tokenize", "tokenize_nmt", "truncate_pad"]
+__all__ += ["VOC_CLASSES", "VOC_COLORMAP", "copyfile", "read_csv_labels", "reorg_test",
+            "reorg_train_valid"]
 __all__ += ["RandomGenerator", "get_centers_and_contexts", "get_negatives", "read_ptb",
             "subsampling"]
 

@@ -32,6 +32,9 @@ def synthetic_data(ops, w, b, num_examples):
     """Features X (num_examples, len(w)) ~ N(0, 1) and labels y = Xw + b + N(0, 0.01²) as a
     column (num_examples, 1), float32; `w` is a float tensor of shape (d,) or (d, 1)."""
     checks.non_negative_int("synthetic_data", "num_examples", num_examples)
+    if len(w.shape) not in (1, 2) or len(w.shape) == 2 and w.shape[1] != 1:
+        raise ValueError(f"synthetic_data: w must be a vector of shape (d,) or (d, 1), got "
+                         f"shape {tuple(w.shape)}")
     X = ops.normal_samples(0, 1, (num_examples, len(w)))
     y = ops.matmul(X, w) + b
     y += ops.normal_samples(0, 0.01, y.shape)

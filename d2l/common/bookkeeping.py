@@ -22,11 +22,11 @@ class Timer:
         return self.times[-1]
 
     def avg(self):
-        """Mean of the recorded intervals; ValueError while `times` is empty (the book's
-        ZeroDivisionError, with a message)."""
+        """Mean of the recorded intervals; ZeroDivisionError while `times` is empty (the book's
+        error, kept, with a message that says why)."""
         if not self.times:
-            raise ValueError("Timer.avg: no intervals recorded yet (times is empty); call "
-                             "stop() first")
+            raise ZeroDivisionError("Timer.avg: no intervals recorded yet (times is empty); call "
+                                    "stop() first")
         return sum(self.times) / len(self.times)
 
     def sum(self):

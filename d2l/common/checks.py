@@ -12,6 +12,31 @@ def positive_int(fn, name, value):
         raise ValueError(f"{fn}: {name} must be a positive int, got {value!r}")
 
 
+def residual_shortcut(block_shape, shortcut_shape):
+    """Raise ValueError naming use_1x1conv when the residual branch's output and the shortcut
+    (the input X) differ in a known size: the sum would fail or broadcast."""
+    pairs = zip(tuple(block_shape), tuple(shortcut_shape))
+    if len(block_shape) != len(shortcut_shape) or any(
+            a is not None and b is not None and a != b for a, b in pairs):
+        raise ValueError(f"Residual: the block's output has shape {tuple(block_shape)} but the "
+                         f"shortcut X has {tuple(shortcut_shape)}; pass use_1x1conv=True when "
+                         f"the channels or strides change")
+
+
+def positive_ints(fn, **sizes):
+    """Raise ValueError naming the first of the keyword `sizes` that is not an int >= 1."""
+    for name, value in sizes.items():
+        positive_int(fn, name, value)
+
+
+def boolean(fn, name, value):
+    """Raise ValueError unless `value` is True or False (a Python, NumPy or 0/1 int flag): a
+    string such as 'no' would count as True."""
+    is_flag = isinstance(value, numbers.Integral) or type(value).__name__ == "bool_"
+    if not is_flag or value not in (0, 1):
+        raise ValueError(f"{fn}: {name} must be True or False, got {value!r}")
+
+
 def non_negative_int(fn, name, value):
     """Raise ValueError unless `value` is an int >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:

@@ -28,9 +28,25 @@ DATA_HUB["time_machine"] = (
     DATA_URL + "timemachine.txt", "090b5e7e70c295757f55df93cb0a180b9691891a")
 DATA_HUB["fra-eng"] = (
     DATA_URL + "fra-eng.zip", "94646ad1522d915e7b0f9296181140edcf86a4f5")
+# --- 11.5 airfoil noise (get_data_ch11) and 17.2 Pokemon sprites
+DATA_HUB["airfoil"] = (
+    DATA_URL + "airfoil_self_noise.dat", "76e5be1548fd8222e5074cf0faae75edff8cf93f")
+DATA_HUB["pokemon"] = (
+    DATA_URL + "pokemon.zip", "c065c0e2593b8b161a2d7873e42418bf6a21106c")
 
-# 14.3, 14.7: PTB for word2vec; pretrained GloVe / fastText vectors (each zip holds
-# <name>/vec.txt).
+# --- 13.2-13.14 computer-vision datasets ---
+DATA_HUB["hotdog"] = (DATA_URL + "hotdog.zip", "fba480ffa8aa7e0febbb511d181409f899b9baa5")
+DATA_HUB["banana-detection"] = (
+    DATA_URL + "banana-detection.zip", "5de26c8fce5ccdea9f91267273464dc968d20d72")
+DATA_HUB["voc2012"] = (
+    DATA_URL + "VOCtrainval_11-May-2012.tar", "4e443f8a2eca6b1dac8a6c57641b67dd40621a49")
+DATA_HUB["cifar10_tiny"] = (
+    DATA_URL + "kaggle_cifar10_tiny.zip", "2068874e4b9a9f0fb07ebe0ad2b29754449ccacd")
+DATA_HUB["dog_tiny"] = (
+    DATA_URL + "kaggle_dog_tiny.zip", "0cb91d09b814ecdc07b50f31f8dcad3e81d6a86d")
+
+# --- 14.3 / 14.7 PTB for word2vec; pretrained GloVe / fastText vectors (each zip holds
+# <name>/vec.txt) ---
 DATA_HUB["ptb"] = (DATA_URL + "ptb.zip", "319d85e578af0cdc590547f26231e4e31cdf1e42")
 DATA_HUB["glove.6b.50d"] = (
     DATA_URL + "glove.6B.50d.zip", "0b8703943ccdb6eb788e6f091b8946e82231bc4d")
@@ -39,6 +55,11 @@ DATA_HUB["glove.6b.100d"] = (
 DATA_HUB["glove.42b.300d"] = (
     DATA_URL + "glove.42B.300d.zip", "b5116e234e9eb9076672cfeabf5469f3eec904fa")
 DATA_HUB["wiki.en"] = (DATA_URL + "wiki.en.zip", "c1816da3821ae9f43899be655002f6c723e91b88")
+
+# --- 16 Recommender Systems (16.2, 16.8) ---
+DATA_HUB["ml-100k"] = ("http://files.grouplens.org/datasets/movielens/ml-100k.zip",
+                       "cd4dcac4241c8a4ad7badc7ca635da8a69dddb83")
+DATA_HUB["ctr"] = (DATA_URL + "ctr.zip", "e18327c48c8e8e5c23da714dd614e390d369843f")
 
 
 def data_dir():

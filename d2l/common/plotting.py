@@ -54,7 +54,9 @@ def set_figsize(figsize=(3.5, 2.5)):
 
 
 def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
-    """Set labels, scales and limits of a matplotlib Axes, add a legend if given, show a grid."""
+    """Set labels, scales and limits of a matplotlib Axes, add a legend if given, show a grid.
+    xlim and ylim are None or a (low, high) pair; legend is None or a list of labels."""
+    _check_axes_args(axes, xlim, ylim, xscale, yscale, legend)
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     axes.set_xscale(xscale)
@@ -64,6 +66,36 @@ def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend):
     if legend:
         axes.legend(legend)
     axes.grid()
+
+
+def _check_axes_args(axes, xlim, ylim, xscale, yscale, legend):
+    """ValueError naming the first bad argument of `set_axes`."""
+    if not hasattr(axes, "set_xscale"):
+        raise ValueError(f"set_axes: axes must be a matplotlib Axes, got {type(axes).__name__}")
+    for name, lim in (("xlim", xlim), ("ylim", ylim)):
+        if lim is not None and (isinstance(lim, str) or not hasattr(lim, "__len__")
+                                or len(lim) != 2):
+            raise ValueError(f"set_axes: {name} must be None or a (low, high) pair, got {lim!r}")
+    from matplotlib.scale import get_scale_names
+
+    scales = get_scale_names()
+    for name, scale in (("xscale", xscale), ("yscale", yscale)):
+        if scale not in scales:
+            raise ValueError(f"set_axes: {name} must be one of {scales}, got {scale!r}")
+    _check_labels("set_axes", "legend", legend)
+
+
+def _check_labels(fn, name, labels, empty=True):
+    """ValueError naming `name` (legend or fmts of `fn`) unless it is None or a list or tuple
+    (non-empty unless `empty`): one string would give one curve per character."""
+    if labels is None:
+        return
+    if isinstance(labels, str):
+        raise ValueError(f"{fn}: {name} must be a list of strings, got the string {labels!r} "
+                         f"(write [{labels!r}])")
+    if not isinstance(labels, (list, tuple)) or not (empty or labels):
+        raise ValueError(f"{fn}: {name} must be a{'' if empty else ' non-empty'} list of "
+                         f"strings, got {labels!r}")
 
 
 def _has_one_axis(X):
@@ -95,6 +127,8 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
     are repeated. At most `len(fmts)` curves are drawn, one format each.
     """
     check_figsize("plot", figsize)
+    _check_labels("plot", "fmts", fmts, empty=False)
+    _check_labels("plot", "legend", legend)
     if legend is None:
         legend = []
     X = _series("X", X)
@@ -199,6 +233,8 @@ class Animator:
         checks.positive_int("Animator", "nrows", nrows)
         checks.positive_int("Animator", "ncols", ncols)
         check_figsize("Animator", figsize)
+        _check_labels("Animator", "fmts", fmts, empty=False)
+        _check_labels("Animator", "legend", legend)
         if legend is None:
             legend = []
         use_svg_display()
@@ -244,7 +280,8 @@ class Animator:
             ax.relim()
             ax.autoscale_view()
             return
-        ax.cla()
+        if ax.has_data():  # a fresh Axes (the first draw) has nothing to clear
+            ax.cla()
         self._lines = [ax.plot(x_values, y_values, fmt)[0]
                        for x_values, y_values, fmt in zip(self.X, self.Y, self.fmts)]
         self.config_axes()

@@ -60,10 +60,12 @@ def check_training(lr, num_epochs):
     checks.positive_int("train_seq2seq", "num_epochs", num_epochs)
 
 
-def train_seq2seq(step, data_iter, num_epochs, device):
+def train_seq2seq(step, data_iter, num_epochs, device, tgt_vocab_size):
     """The loop of `train_seq2seq`, given the backend's per-batch `step`.
 
-    `step(batch)` trains on one batch (X, X_valid_len, Y, Y_valid_len) and returns the summed
+    Each batch's target ids Y must lie in [0, tgt_vocab_size), else ValueError naming
+    train_seq2seq and Y (checked here, eagerly, because a compiled TensorFlow step cannot raise
+    one). `step(batch)` trains on one batch (X, X_valid_len, Y, Y_valid_len) and returns the summed
     per-sequence loss and the number of target tokens (Σ Y_valid_len) as framework scalars;
     they are added up on the device and read once per epoch. Every 10 epochs the epoch's loss
     per token is plotted; at the end `loss {l:.3f}, {tokens/sec:.1f} tokens/sec on {device}`
@@ -74,6 +76,7 @@ def train_seq2seq(step, data_iter, num_epochs, device):
     for epoch in range(num_epochs):
         timer, loss_sum, num_tokens = Timer(), 0, 0  # ints: a TF int32 sum adds to 0
         for batch in data_iter:
+            checks.token_ids("train_seq2seq", "Y", batch[2], tgt_vocab_size)
             batch_loss, batch_tokens = step(batch)
             loss_sum, num_tokens = loss_sum + batch_loss, num_tokens + batch_tokens
         loss_sum, num_tokens = float(loss_sum), float(num_tokens)

@@ -24,6 +24,7 @@ def accuracy(y_hat, y):
     eager ops cost about 50 µs each).
     """
     y_hat, y = to_numpy(y_hat), to_numpy(y)
+    scores_shape = y_hat.shape
     if y_hat.ndim > 1 and y_hat.shape[1] > 1:
         valid = ~np.isnan(y_hat).any(axis=1)
         y_hat = y_hat.argmax(axis=1)
@@ -32,8 +33,9 @@ def accuracy(y_hat, y):
             y_hat = y_hat[:, 0]
         valid = np.isfinite(y_hat)
     if y_hat.shape != y.shape:
-        raise ValueError(f"accuracy: predictions of shape {y_hat.shape} do not match labels y "
-                         f"of shape {y.shape}")
+        raise ValueError(f"accuracy: the predictions of y_hat (shape {scores_shape}) have "
+                         f"shape {y_hat.shape}, which does not match the labels y of shape "
+                         f"{y.shape}")
     with np.errstate(invalid="ignore"):
         return float(((y_hat.astype(y.dtype) == y) & valid).sum())
 
@@ -43,6 +45,27 @@ def check_sgd(fn, lr, batch_size=1):
     number, batch_size a positive int."""
     checks.positive_number(fn, "lr", lr)
     checks.positive_int(fn, "batch_size", batch_size)
+
+
+def check_gradients(fn, params, grads=None):
+    """Raise ValueError naming `params` (of `fn`) when a parameter has no gradient buffer
+    (MXNet, PyTorch: `p.grad` is None), or naming `grads` (TensorFlow) unless it holds one
+    gradient of each parameter's shape."""
+    if grads is None:
+        for i, param in enumerate(params):
+            if param.grad is None:
+                raise ValueError(f"{fn}: params[{i}] has no gradient (grad is None): attach "
+                                 f"a gradient and run backward() before the update")
+        return
+    grads = list(grads)
+    if len(grads) != len(params):
+        raise ValueError(f"{fn}: grads must hold one gradient per parameter, got {len(grads)} "
+                         f"grads for {len(params)} params")
+    for i, (param, grad) in enumerate(zip(params, grads)):
+        if grad is None or tuple(grad.shape) != tuple(param.shape):
+            got = "None" if grad is None else f"shape {tuple(grad.shape)}"
+            raise ValueError(f"{fn}: grads[{i}] must have the shape of params[{i}], "
+                             f"{tuple(param.shape)}, got {got}")
 
 
 def check_data_arrays(data_arrays):

@@ -166,6 +166,8 @@ class PositionWiseFFN(nn.Block):
     ffn_num_outputs."""
 
     def __init__(self, ffn_num_hiddens, ffn_num_outputs, **kwargs):
+        checks.positive_ints("PositionWiseFFN", ffn_num_hiddens=ffn_num_hiddens,
+                             ffn_num_outputs=ffn_num_outputs)
         super().__init__(**kwargs)
         self.dense1 = nn.Dense(ffn_num_hiddens, flatten=False, activation="relu")
         self.dense2 = nn.Dense(ffn_num_outputs, flatten=False)

@@ -12,8 +12,11 @@ __all__ = ["corr2d", "evaluate_accuracy_gpu", "TrainCallback", "train_ch6"]
 
 def corr2d(X, K):
     """2-D cross-correlation of X (h, w) with K (kh, kw): no padding, stride 1, so the output
-    is (h - kh + 1, w - kw + 1). One native convolution; gradients flow to X and K."""
+    is (h - kh + 1, w - kw + 1); integer inputs are computed in float32. One native
+    convolution; gradients flow to X and K."""
     check_corr2d(X, K)
+    if X.dtype.kind != "f":
+        X = X.astype("float32")
     (h, w), (kh, kw) = X.shape, K.shape
     Y = npx.convolution(X.reshape(1, 1, h, w), K.reshape(1, 1, kh, kw).astype(X.dtype),
                         kernel=(kh, kw), num_filter=1, no_bias=True)
@@ -50,6 +53,7 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
     """Train a classifier on `device` with SGD (`lr`) and softmax cross-entropy, plotting
     train loss/accuracy five times per epoch and test accuracy per epoch; prints the final
     metrics and examples/sec. Returns None."""
+    checks.positive_int("train_ch6", "num_epochs", num_epochs)
     checks.positive_number("train_ch6", "lr", lr)
     _initialize(net, device)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()

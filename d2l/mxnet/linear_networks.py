@@ -27,6 +27,7 @@ synthetic_data, linreg, squared_loss = alias_based.bind(
 def sgd(params, lr, batch_size):
     """Minibatch SGD in place: p -= lr * p.grad / batch_size (the array keeps its identity)."""
     training.check_sgd("sgd", lr, batch_size)
+    training.check_gradients("sgd", params)
     _sgd_step(params, lr, batch_size)
 
 
@@ -44,6 +45,7 @@ class Updater:
 
     def __call__(self, batch_size):
         training.check_sgd("Updater", self.lr, batch_size)
+        training.check_gradients("Updater", self.params)
         _sgd_step(self.params, self.lr, batch_size)
 
 
@@ -51,17 +53,18 @@ def load_array(data_arrays, batch_size, is_train=True):
     """A Gluon DataLoader over equally long arrays, shuffled when `is_train`."""
     checks.positive_int("load_array", "batch_size", batch_size)
     training.check_data_arrays(data_arrays)
+    checks.boolean("load_array", "is_train", is_train)
     arrays = [a if isinstance(a, np.ndarray) else np.array(a) for a in data_arrays]
     return _batch_loader(gluon.data.ArrayDataset(*arrays), batch_size, is_train, _as_arrays)
 
 
 def _as_arrays(samples):
-    """`[batch]` as a tuple of mxnet.np arrays (ArrayDataset keeps 1-D arrays as NumPy)."""
+    """`[batch]` as a tuple of mxnet.np arrays, one per array of the dataset (ArrayDataset
+    gives a single array's batch bare, and keeps 1-D arrays as NumPy)."""
     (batch,) = samples
     parts = batch if isinstance(batch, tuple) else (batch,)
-    arrays = tuple(p if isinstance(p, np.ndarray) else np.array(p, dtype=p.dtype)
-                   for p in parts)
-    return arrays if isinstance(batch, tuple) else arrays[0]
+    return tuple(p if isinstance(p, np.ndarray) else np.array(p, dtype=p.dtype)
+                 for p in parts)
 
 
 def _batch_loader(dataset, batch_size, shuffle, batchify_fn, **kwargs):

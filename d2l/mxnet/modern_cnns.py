@@ -3,6 +3,8 @@
 from mxnet import npx
 from mxnet.gluon import nn
 
+from ..common import checks
+
 __all__ = ["Residual"]
 
 
@@ -16,6 +18,7 @@ class Residual(nn.Block):
     """
 
     def __init__(self, num_channels, use_1x1conv=False, strides=1, **kwargs):
+        checks.positive_ints("Residual", num_channels=num_channels, strides=strides)
         super().__init__(**kwargs)
         self.conv1 = nn.Conv2D(num_channels, kernel_size=3, padding=1, strides=strides)
         self.bn1 = nn.BatchNorm()
@@ -29,4 +32,5 @@ class Residual(nn.Block):
         Y = self.bn2(self.conv2(Y))
         if self.conv3 is not None:
             X = self.conv3(X)
+        checks.residual_shortcut(Y.shape, X.shape)
         return npx.relu(Y + X)

@@ -173,6 +173,8 @@ class PositionWiseFFN(_BuiltOnFirstCall, keras.layers.Layer):
     ffn_num_outputs."""
 
     def __init__(self, ffn_num_hiddens, ffn_num_outputs, **kwargs):
+        checks.positive_ints("PositionWiseFFN", ffn_num_hiddens=ffn_num_hiddens,
+                             ffn_num_outputs=ffn_num_outputs)
         super().__init__(**kwargs)
         self.dense1 = keras.layers.Dense(ffn_num_hiddens)
         self.relu = keras.layers.ReLU()

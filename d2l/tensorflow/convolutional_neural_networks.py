@@ -14,10 +14,13 @@ __all__ = ["corr2d", "evaluate_accuracy_gpu", "TrainCallback", "train_ch6"]
 
 def corr2d(X, K):
     """2-D cross-correlation of X (h, w) with K (kh, kw): no padding, stride 1, so the output
-    is (h - kh + 1, w - kw + 1). One native convolution; gradients flow to X and K (the book's
-    TensorFlow version filled a tf.Variable, which blocked them)."""
+    is (h - kh + 1, w - kw + 1); integer inputs are computed in float32. One native
+    convolution; gradients flow to X and K (the book's TensorFlow version filled a
+    tf.Variable, which blocked them)."""
     check_corr2d(X, K)
     X = tf.convert_to_tensor(X)
+    if not X.dtype.is_floating:
+        X = tf.cast(X, tf.float32)
     K = tf.cast(K, X.dtype)
     return tf.nn.conv2d(X[None, :, :, None], K[:, :, None, None], strides=1,
                         padding="VALID")[0, :, :, 0]

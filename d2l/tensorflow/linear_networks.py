@@ -28,6 +28,7 @@ synthetic_data, linreg, squared_loss = alias_based.bind(
 def sgd(params, grads, lr, batch_size):
     """Minibatch SGD in place on tf.Variables: p.assign_sub(lr * g / batch_size)."""
     training.check_sgd("sgd", lr, batch_size)
+    training.check_gradients("sgd", params, grads)
     _sgd_step(params, grads, lr, batch_size)
 
 
@@ -46,6 +47,7 @@ class Updater:
 
     def __call__(self, batch_size, grads):
         training.check_sgd("Updater", self.lr, batch_size)
+        training.check_gradients("Updater", self.params, grads)
         _sgd_step(self.params, grads, self.lr, batch_size)
 
 
@@ -57,6 +59,7 @@ def load_array(data_arrays, batch_size, is_train=True):
     """
     checks.positive_int("load_array", "batch_size", batch_size)
     training.check_data_arrays(data_arrays)
+    checks.boolean("load_array", "is_train", is_train)
     dataset = tf.data.Dataset.from_tensor_slices(tuple(data_arrays))
     if is_train:
         dataset = dataset.shuffle(buffer_size=1000)

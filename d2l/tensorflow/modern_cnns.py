@@ -10,6 +10,8 @@ frameworks compute the same function.
 import tensorflow as tf
 from tensorflow import keras
 
+from ..common import checks
+
 __all__ = ["Residual"]
 
 
@@ -22,6 +24,7 @@ class Residual(keras.Model):
     """
 
     def __init__(self, num_channels, use_1x1conv=False, strides=1):
+        checks.positive_ints("Residual", num_channels=num_channels, strides=strides)
         super().__init__()
         self.pad = keras.layers.ZeroPadding2D(1)
         self.conv1 = keras.layers.Conv2D(num_channels, 3, strides=strides)
@@ -36,4 +39,5 @@ class Residual(keras.Model):
         Y = self.bn2(self.conv2(self.pad(Y)), training=training)
         if self.conv3 is not None:
             X = self.conv3(X)
+        checks.residual_shortcut(Y.shape, X.shape)
         return tf.nn.relu(Y + X)

@@ -183,8 +183,21 @@ def train_seq2seq(net, data_iter, lr, num_epochs, tgt_vocab, device):
         optimizer.apply_gradients(zip(grad_clipping(tape.gradient(l, params), 1), params))
         return tf.reduce_sum(l), tf.reduce_sum(Y_valid_len)
 
-    seq2seq.train_seq2seq(_compiled_or_eager(step), data_iter, num_epochs,
-                          getattr(device, "_device_name", device))
+    seq2seq.train_seq2seq(_source_ids_checked(_compiled_or_eager(step), net), data_iter,
+                          num_epochs, getattr(device, "_device_name", device), len(tgt_vocab))
+
+
+def _source_ids_checked(step, net):
+    """`step` behind an eager check that each batch's X lies in [0, vocab_size) when the
+    encoder has an `embedding` layer (the encoder's own check is skipped inside the compiled
+    step): ValueError naming train_seq2seq and X."""
+    src_vocab_size = getattr(getattr(net.encoder, "embedding", None), "input_dim", None)
+
+    def run(batch):
+        if src_vocab_size is not None:
+            checks.token_ids("train_seq2seq", "X", batch[0], src_vocab_size)
+        return step(batch)
+    return run
 
 
 def _compiled_or_eager(step):

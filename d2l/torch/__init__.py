@@ -17,14 +17,19 @@ from .. import common
 from ..common import *  # noqa: F403
 from .aliases import *  # noqa: F403
 from .attention_mechanisms import *  # noqa: F403
+from .computational_performance import *  # noqa: F403
+from .computer_vision import *  # noqa: F403
 from .convolutional_neural_networks import *  # noqa: F403
 from .deep_learning_computation import *  # noqa: F403
+from .generative_adversarial_networks import *  # noqa: F403
 from .linear_networks import *  # noqa: F403
 from .modern_cnns import *  # noqa: F403
 from .modern_rnns import *  # noqa: F403
 from .multilayer_perceptrons import *  # noqa: F403
 from .natural_language_processing_pretraining import *  # noqa: F403
+from .optimization_algorithms import *  # noqa: F403
 from .params import export_params, import_params  # noqa: F401
+from .recommender_systems import *  # noqa: F403
 from .recurrent_neural_networks import *  # noqa: F403
 
 d2l = sys.modules[__name__]

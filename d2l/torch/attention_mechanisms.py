@@ -159,6 +159,9 @@ class PositionWiseFFN(nn.Module):
     ffn_num_outputs."""
 
     def __init__(self, ffn_num_input, ffn_num_hiddens, ffn_num_outputs, **kwargs):
+        checks.positive_ints("PositionWiseFFN", ffn_num_input=ffn_num_input,
+                             ffn_num_hiddens=ffn_num_hiddens,
+                             ffn_num_outputs=ffn_num_outputs)
         super().__init__(**kwargs)
         self.dense1 = nn.Linear(ffn_num_input, ffn_num_hiddens)
         self.relu = nn.ReLU()

@@ -29,6 +29,7 @@ synthetic_data, linreg, squared_loss = alias_based.bind(
 def sgd(params, lr, batch_size):
     """Minibatch SGD in place: p -= lr * p.grad / batch_size, then p.grad is zeroed."""
     training.check_sgd("sgd", lr, batch_size)
+    training.check_gradients("sgd", params)
     _sgd_step(params, lr, batch_size)
 
 
@@ -48,6 +49,7 @@ class Updater:
 
     def __call__(self, batch_size):
         training.check_sgd("Updater", self.lr, batch_size)
+        training.check_gradients("Updater", self.params)
         _sgd_step(self.params, self.lr, batch_size)
 
 
@@ -55,6 +57,7 @@ def load_array(data_arrays, batch_size, is_train=True):
     """A DataLoader over equally long tensors (or arrays), shuffled when `is_train`."""
     checks.positive_int("load_array", "batch_size", batch_size)
     training.check_data_arrays(data_arrays)
+    checks.boolean("load_array", "is_train", is_train)
     tensors = [torch.as_tensor(a) for a in data_arrays]
     return _batch_loader(data.TensorDataset(*tensors), batch_size, is_train)
 

@@ -3,6 +3,8 @@
 import torch.nn.functional as F
 from torch import nn
 
+from ..common import checks
+
 __all__ = ["Residual"]
 
 
@@ -15,6 +17,8 @@ class Residual(nn.Module):
     """
 
     def __init__(self, input_channels, num_channels, use_1x1conv=False, strides=1):
+        checks.positive_ints("Residual", input_channels=input_channels,
+                             num_channels=num_channels, strides=strides)
         super().__init__()
         self.conv1 = nn.Conv2d(input_channels, num_channels, kernel_size=3, padding=1,
                                stride=strides)
@@ -29,4 +33,5 @@ class Residual(nn.Module):
         Y = self.bn2(self.conv2(Y))
         if self.conv3 is not None:
             X = self.conv3(X)
+        checks.residual_shortcut(Y.shape, X.shape)
         return F.relu(Y + X)

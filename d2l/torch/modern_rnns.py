@@ -167,7 +167,7 @@ def train_seq2seq(net, data_iter, lr, num_epochs, tgt_vocab, device):
         optimizer.step()
         return l.detach().sum(), Y_valid_len.sum()
 
-    seq2seq.train_seq2seq(step, data_iter, num_epochs, device)
+    seq2seq.train_seq2seq(step, data_iter, num_epochs, device, len(tgt_vocab))
 
 
 def predict_seq2seq(net, src_sentence, src_vocab, tgt_vocab, num_steps, device,
