@@ -14,6 +14,8 @@ The samplers draw from Python's global `random` in the book's order, so with the
 
 import bisect
 import collections
+import contextlib
+import gc
 import itertools
 import operator
 import random
@@ -31,6 +33,19 @@ _TOKEN, _COUNT = operator.itemgetter(0), operator.itemgetter(1)
 
 def _negated_count(token_freq):
     return -token_freq[1]
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector for the block (restoring its state after): building
+    many small tuples would otherwise run it over and over, to find no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read_time_machine():
@@ -104,9 +119,14 @@ class Vocab:
     def __init__(self, tokens=None, min_freq=0, reserved_tokens=None):
         tokens = [] if tokens is None else tokens
         reserved_tokens = _reserved_list(reserved_tokens)
-        counter = _count("Vocab", tokens)
-        # Counter keeps first-appearance order and sorted() is stable (also with reverse=True),
-        # so ties keep it too.
+        with _gc_paused():  # one (token, count) tuple per distinct token, no cycles
+            self._build(_count("Vocab", tokens), min_freq, reserved_tokens)
+        self.unk = 0
+
+    def _build(self, counter, min_freq, reserved_tokens):
+        """token_freqs, idx_to_token and token_to_idx from the Counter of the corpus."""
+        # Counter keeps first-appearance order and sorted() is stable (also with
+        # reverse=True), so ties keep it too.
         self.token_freqs = sorted(counter.items(), key=_COUNT, reverse=True)
         # Counts descend: the tokens kept are a prefix, found by bisection on -count.
         kept = bisect.bisect_right(self.token_freqs, -min_freq, key=_negated_count)
@@ -117,7 +137,6 @@ class Vocab:
             frequent = [token for token in frequent if token not in taken]
         self.idx_to_token = special + frequent
         self.token_to_idx = dict(zip(self.idx_to_token, range(len(self.idx_to_token))))
-        self.unk = 0
 
     def __len__(self):
         return len(self.idx_to_token)
