@@ -28,6 +28,13 @@ from .vision_data import (
     reorg_test,
     reorg_train_valid,
 )
+from .word2vec_data import (
+    RandomGenerator,
+    get_centers_and_contexts,
+    get_negatives,
+    read_ptb,
+    subsampling,
+)
 
 __all__ = ["Accumulator", "Animator", "DATA_HUB", "DATA_URL", "Timer", "accuracy", "download",
            "download_all", "download_extract", "get_fashion_mnist_labels", "plot",
@@ -40,6 +47,8 @@ __all__ += ["Vocab", "bleu", "count_corpus", "load_corpus_time_machine", "prepro
 __all__ += ["VOC_CLASSES", "VOC_COLORMAP", "copyfile", "read_csv_labels", "reorg_test",
             "reorg_train_valid"]
 __all__ += ["read_imdb", "read_snli"]
+__all__ += ["RandomGenerator", "get_centers_and_contexts", "get_negatives", "read_ptb",
+            "subsampling"]
 
 # Modules the book reaches through `d2l.<name>`; imported on first use to keep
 # `import d2l.<framework>` light. "module:attr" names an attribute of a module.

@@ -45,6 +45,17 @@ DATA_HUB["cifar10_tiny"] = (
 DATA_HUB["dog_tiny"] = (
     DATA_URL + "kaggle_dog_tiny.zip", "0cb91d09b814ecdc07b50f31f8dcad3e81d6a86d")
 
+# --- 14.3 / 14.7 PTB for word2vec; pretrained GloVe / fastText vectors (each zip holds
+# <name>/vec.txt) ---
+DATA_HUB["ptb"] = (DATA_URL + "ptb.zip", "319d85e578af0cdc590547f26231e4e31cdf1e42")
+DATA_HUB["glove.6b.50d"] = (
+    DATA_URL + "glove.6B.50d.zip", "0b8703943ccdb6eb788e6f091b8946e82231bc4d")
+DATA_HUB["glove.6b.100d"] = (
+    DATA_URL + "glove.6B.100d.zip", "cd43bfb07e44e6f27cbcc7bc9ae3d80284fdaf5a")
+DATA_HUB["glove.42b.300d"] = (
+    DATA_URL + "glove.42B.300d.zip", "b5116e234e9eb9076672cfeabf5469f3eec904fa")
+DATA_HUB["wiki.en"] = (DATA_URL + "wiki.en.zip", "c1816da3821ae9f43899be655002f6c723e91b88")
+
 # --- 15.1, 15.4: sentiment analysis and natural language inference ---
 DATA_HUB["aclImdb"] = (
     "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",

@@ -12,8 +12,12 @@ The samplers draw from Python's global `random` in the book's order, so with the
 * sequential partitioning: one `random.randint(0, num_steps)` (the offset, inclusive).
 """
 
+import bisect
 import collections
+import contextlib
+import gc
 import itertools
+import operator
 import random
 import re
 import sys
@@ -24,6 +28,24 @@ from . import checks
 from .data_hub import download
 
 _NON_LETTERS = re.compile("[^A-Za-z]+")
+_TOKEN, _COUNT = operator.itemgetter(0), operator.itemgetter(1)
+
+
+def _negated_count(token_freq):
+    return -token_freq[1]
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector for the block (restoring its state after): building
+    many small tuples would otherwise run it over and over, to find no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def read_time_machine():
@@ -97,16 +119,24 @@ class Vocab:
     def __init__(self, tokens=None, min_freq=0, reserved_tokens=None):
         tokens = [] if tokens is None else tokens
         reserved_tokens = _reserved_list(reserved_tokens)
-        # Counter keeps first-appearance order and sorted() is stable, so ties keep it too.
-        self.token_freqs = sorted(_count("Vocab", tokens).items(), key=lambda kv: kv[1],
-                                  reverse=True)
-        frequent = itertools.takewhile(lambda kv: kv[1] >= min_freq, self.token_freqs)
-        # dict.fromkeys keeps the first position of every token: reserved ones come first.
-        ordered = dict.fromkeys(itertools.chain(["<unk>"], reserved_tokens,
-                                                (token for token, _ in frequent)))
-        self.idx_to_token = list(ordered)
-        self.token_to_idx = {token: idx for idx, token in enumerate(self.idx_to_token)}
+        with _gc_paused():  # one (token, count) tuple per distinct token, no cycles
+            self._build(_count("Vocab", tokens), min_freq, reserved_tokens)
         self.unk = 0
+
+    def _build(self, counter, min_freq, reserved_tokens):
+        """token_freqs, idx_to_token and token_to_idx from the Counter of the corpus."""
+        # Counter keeps first-appearance order and sorted() is stable (also with
+        # reverse=True), so ties keep it too.
+        self.token_freqs = sorted(counter.items(), key=_COUNT, reverse=True)
+        # Counts descend: the tokens kept are a prefix, found by bisection on -count.
+        kept = bisect.bisect_right(self.token_freqs, -min_freq, key=_negated_count)
+        frequent = list(map(_TOKEN, self.token_freqs[:kept]))
+        special = ["<unk>", *reserved_tokens]
+        if any(token in counter for token in special):  # never listed twice
+            taken = set(special)
+            frequent = [token for token in frequent if token not in taken]
+        self.idx_to_token = special + frequent
+        self.token_to_idx = dict(zip(self.idx_to_token, range(len(self.idx_to_token))))
 
     def __len__(self):
         return len(self.idx_to_token)
