@@ -258,6 +258,7 @@ CALLS = [
      lambda b: b.d2l.accuracy(b.tensor(np.ones((2, 2, 2), F32)), b.labels([0, 1]))),
     ("train_ch6 num_epochs 0 before the net is touched", "num_epochs",
      lambda b: b.d2l.train_ch6(None, [], [], 0, 0.1, b.d2l.try_gpu())),
+    ("Vocab min_freq '5'", "min_freq", lambda b: b.d2l.Vocab([["a", "b"]], min_freq="5")),
     ("PositionWiseFFN 0 hidden units", "ffn_num_hiddens",
      lambda b: b.d2l.PositionWiseFFN(*((2,) if b.name == "torch" else ()), 0, 2)),
     ("train_seq2seq target id out of range", *_seq2seq_bad_ids("Y", 2)),
