@@ -42,12 +42,16 @@ def load_data_ptb(batch_size, max_window_size, num_noise_words):
                                                  num_noise_words)
     num_examples, num_batches = len(examples), -(-len(examples) // batch_size)
 
-    def epoch(_):  # a new order on every pass, cut into batches of indices
-        order = tf.random.shuffle(tf.range(num_examples, dtype=tf.int64))
+    def epoch(seed):  # one order per pass, cut into batches of indices
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(num_examples, dtype=tf.int64), seed=tf.stack([seed, 0]))
         return tf.data.Dataset.range(num_batches).map(
             lambda i: order[i * batch_size:(i + 1) * batch_size])
 
-    data_iter = (tf.data.Dataset.range(1).flat_map(epoch).map(_batch_gather(examples))
+    # A seed drawn anew on every pass (a random op inside the dataset's function would repeat
+    # its order on every pass once tf.random.set_seed has been called).
+    seeds = tf.data.Dataset.random(rerandomize_each_iteration=True).take(1)
+    data_iter = (seeds.flat_map(epoch).map(_batch_gather(examples))
                  .apply(tf.data.experimental.assert_cardinality(num_batches)))
     return data_iter, vocab
 
