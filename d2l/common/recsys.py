@@ -428,10 +428,11 @@ def read_ctr(data_path, feat_mapper=None, defaults=None, min_threshold=4, num_fe
 
 
 class CTRTable:
-    """The framework-neutral state of `CTRDataset`: the attributes upstream has
-    (`NUM_FEATS, count, data, feat_mapper, defaults, field_dims, offsets`), with `data` a
-    dict index -> {'x': the field values' indices + offsets (num_feat,) int64, 'y':
-    [label]}; `example(idx)` gives (indices + offsets, label (1,) float32) as NumPy."""
+    """The framework-neutral part of `CTRDataset` (each backend adds `__getitem__`): the
+    attributes upstream has (`NUM_FEATS, count, data, feat_mapper, defaults, field_dims,
+    offsets`), with `data` a dict index -> {'x': the field values' indices + offsets
+    (num_feat,) int64, 'y': [label]}; `features` (count, num_feat) and `labels` (count, 1)
+    as arrays; `example(idx)` gives (indices + offsets, label (1,) float32) as NumPy."""
 
     def __init__(self, data_path, feat_mapper=None, defaults=None, min_threshold=4,
                  num_feat=34):

@@ -174,24 +174,13 @@ def train_ranking(net, train_iter, test_iter, loss, trainer, test_seq_iter, num_
 
 # --- 16.8 Feature-Rich Recommender Systems ---
 
-class CTRDataset(gluon.data.Dataset):
+class CTRDataset(recsys.CTRTable, gluon.data.Dataset):
     """Click-through-rate examples of the book's tab-separated format (see
     `d2l.common.recsys.read_ctr`). Item idx: (feature indices + field offsets (num_feat,)
     int64, label (1,) float32), mxnet.np arrays. Attributes as upstream: NUM_FEATS, count,
     data, feat_mapper, defaults, field_dims, offsets."""
 
-    def __init__(self, data_path, feat_mapper=None, defaults=None, min_threshold=4,
-                 num_feat=34):
-        table = recsys.CTRTable(data_path, feat_mapper, defaults, min_threshold, num_feat)
-        self._table = table
-        self.NUM_FEATS, self.count, self.data = table.NUM_FEATS, table.count, table.data
-        self.feat_mapper, self.defaults = table.feat_mapper, table.defaults
-        self.field_dims, self.offsets = table.field_dims, table.offsets
-
-    def __len__(self):
-        return self.count
-
     def __getitem__(self, idx):
-        x, y = self._table.example(idx)
+        x, y = self.example(idx)
         return np.array(x, dtype="int64"), np.array(y, dtype="float32")
 
