@@ -6,8 +6,6 @@ tab-separated files, turning token lists into padded id matrices, and the shard 
 multi-device split. Each backend turns the NumPy arrays into its tensors and loaders.
 """
 
-import contextlib
-import gc
 import itertools
 import os
 import re
@@ -15,7 +13,7 @@ import re
 import numpy as np
 
 from . import checks
-from .text import Vocab, tokenize
+from .text import Vocab, gc_paused, tokenize
 
 IMDB_LABELS = {"pos": 1, "neg": 0}
 SNLI_LABELS = {"entailment": 0, "contradiction": 1, "neutral": 2}
@@ -58,7 +56,7 @@ def imdb_arrays(train_data, test_data, num_steps, dtype=np.int64):
     of `dtype` truncated/padded with vocab['<pad>'], the vocabulary built from the training
     reviews with min_freq 5 and no reserved tokens, as the book's saved loader does (so
     '<pad>' is unknown and pads with 0, the id of '<unk>')."""
-    with bulk():
+    with gc_paused():
         return _imdb_ids(train_data[0], test_data[0], num_steps, dtype)
 
 
@@ -125,20 +123,6 @@ def padded_ids(tokens, lengths, vocab, num_steps, pad, dtype=np.int64):
     return out
 
 
-@contextlib.contextmanager
-def bulk():
-    """Pause the cyclic garbage collector while millions of token lists are made: none of
-    them forms a cycle, yet each collection would scan them all (it made loading SNLI
-    several times slower)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 # ------------------------------------------------------------------------ 15.4 SNLI
 
 
@@ -157,7 +141,7 @@ def read_snli(data_dir, is_train):
         text = f.read()
     body = text.partition("\n")[2]
     lines = body.count("\n") + (not body.endswith("\n") and bool(body))
-    with bulk():
+    with gc_paused():
         columns, found = _snli_columns(body)
     bad = _SHORT_LINE.search(body) if found != lines else None  # blank or short lines
     if bad:
@@ -209,7 +193,7 @@ def snli_arrays(dataset, num_steps, vocab=None, dtype=np.int64):
     '<pad>' reserved (id 1)."""
     premises, hypotheses, labels = _snli_triple(dataset)
     checks.positive_int("SNLIDataset", "num_steps", num_steps)
-    with bulk():
+    with gc_paused():
         P, H, vocab = _snli_ids(premises, hypotheses, num_steps, vocab, dtype)
     return P, H, np.asarray(labels, dtype=dtype).reshape(len(labels)), vocab
 
