@@ -161,6 +161,10 @@ class _BoxOps(_boxes.BoxOps):
         return [x[..., k] for k in range(4)]
 
     @staticmethod
+    def multiply_add(a, b, c):
+        return a + b * c
+
+    @staticmethod
     def put(x, index, values):
         out = x.copy()
         out[index] = values

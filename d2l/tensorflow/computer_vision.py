@@ -242,6 +242,10 @@ class _BoxOps(_boxes.BoxOps):
         return tf.unstack(x, axis=-1)
 
     @staticmethod
+    def multiply_add(a, b, c):
+        return a + b * c
+
+    @staticmethod
     def put(x, index, values):
         return tf.tensor_scatter_nd_update(x, index[:, None], values)
 
@@ -282,13 +286,13 @@ def _host_or_device(fn):
                                  lambda a: "CPU" in a.device, _to_tensor)
 
 
-box_corner_to_center, box_center_to_corner = _boxes.bind(
-    _OPS, _boxes.box_corner_to_center, _boxes.box_center_to_corner)
-(multibox_prior, box_iou, offset_boxes, multibox_target, offset_inverse, nms,
- multibox_detection) = (
-    _host_or_device(f) for f in (_boxes.multibox_prior, _boxes.box_iou, _boxes.offset_boxes,
-                                 _boxes.multibox_target, _boxes.offset_inverse, _boxes.nms,
-                                 _boxes.multibox_detection))
+# multibox_prior is one broadcast multiply-add, which TensorFlow runs as fast as NumPy: on
+# the host it would only add copies of the (large) result.
+box_corner_to_center, box_center_to_corner, multibox_prior = _boxes.bind(
+    _OPS, _boxes.box_corner_to_center, _boxes.box_center_to_corner, _boxes.multibox_prior)
+(box_iou, offset_boxes, multibox_target, offset_inverse, nms, multibox_detection) = (
+    _host_or_device(f) for f in (_boxes.box_iou, _boxes.offset_boxes, _boxes.multibox_target,
+                                 _boxes.offset_inverse, _boxes.nms, _boxes.multibox_detection))
 bbox_to_rect, show_bboxes = _boxes.bbox_to_rect, _boxes.show_bboxes
 
 

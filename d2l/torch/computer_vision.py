@@ -188,6 +188,10 @@ class _BoxOps(_boxes.BoxOps):
         return x.movedim(-1, 0).contiguous().unbind(0)
 
     @staticmethod
+    def multiply_add(a, b, c):
+        return torch.addcmul(a, b, c)
+
+    @staticmethod
     def put(x, index, values):
         return x.index_put((index,), values)
 
