@@ -45,6 +45,8 @@ class BoxOps:
     mask_rows(x, mask) (boolean rows along axis 0), put(x, index, values) (a copy of 1-D x
     with x[index] = values), mark(index, n) (a boolean (n,) tensor, True at index).
     same(a, b): whether two boolean tensors are equal (a Python bool).
+    concat_blocks(block, n, step): block(i) (rows i to i + step) for i = 0, step, 2 step ...
+    below n, concatenated along axis 0 (provided here with concat).
     """
 
     index_dtype = "int64"
@@ -52,6 +54,9 @@ class BoxOps:
 
     def scope(self, x):
         return contextlib.nullcontext()
+
+    def concat_blocks(self, block, n, step):
+        return self.concat([block(i) for i in range(0, n, step)], 0)
 
 
 # --- checks ------------------------------------------------------------------------------
@@ -205,8 +210,7 @@ def _iou_in_blocks(ops, boxes1, boxes2):
     step = max(1, IOU_CHUNK // max(pairs, 1))
     if shape1[0] <= step or not ops.is_cpu(boxes1):
         return _iou(ops, boxes1, boxes2)
-    return ops.concat([_iou(ops, boxes1[i:i + step], boxes2)
-                       for i in range(0, shape1[0], step)], 0)
+    return ops.concat_blocks(lambda i: _iou(ops, boxes1[i:i + step], boxes2), shape1[0], step)
 
 
 def _iou(ops, boxes1, boxes2):
@@ -524,6 +528,18 @@ def bind(ops, *functions):
     return bind_first(ops, *functions)
 
 
+def fill_blocks(empty, block, n, step):
+    """concat_blocks for a backend whose arrays take slice assignment: each block written
+    into the result (empty(first block)) as soon as it is made, so that no list of blocks
+    and no second result-sized array is ever held (less memory traffic than concat)."""
+    first = block(0)
+    out = empty(first)
+    out[:step] = first
+    for i in range(step, n, step):
+        out[i:i + step] = block(i)
+    return out
+
+
 class NumpyOps(BoxOps):
     """The vocabulary on NumPy arrays (float32 math is IEEE math there too): a backend whose
     own CPU kernels are slow runs the algorithms here for CPU tensors. `index_dtype` and
@@ -560,6 +576,11 @@ class NumpyOps(BoxOps):
     floating = staticmethod(lambda x: x if x.dtype.kind == "f" else x.astype(np.float32))
     argsort = staticmethod(lambda x: np.argsort(x, kind="stable"))
     same = staticmethod(lambda a, b: bool(np.array_equal(a, b)))
+
+    @staticmethod
+    def concat_blocks(block, n, step):
+        return fill_blocks(lambda first: np.empty((n,) + first.shape[1:], first.dtype),
+                           block, n, step)
 
     @staticmethod
     def multiply_add(a, b, c):
