@@ -161,7 +161,7 @@ class _BoxOps(_boxes.BoxOps):
 
     @staticmethod
     def take(x, index):
-        return x[index]
+        return torch.index_select(x, 0, index)  # index is 1-D (faster than x[index])
 
     @staticmethod
     def mask_rows(x, mask):
