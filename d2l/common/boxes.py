@@ -528,6 +528,16 @@ def bind(ops, *functions):
     return bind_first(ops, *functions)
 
 
+def aligned_empty(shape, dtype, align=64):
+    """np.empty(shape, dtype) whose data starts on an `align`-byte boundary, so that a
+    backend that demands it (TensorFlow) can take the memory of a large result as it is."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    buffer = np.empty(nbytes + align, np.uint8)
+    start = -buffer.ctypes.data % align
+    return buffer[start:start + nbytes].view(dtype).reshape(shape)
+
+
 def fill_blocks(empty, block, n, step):
     """concat_blocks for a backend whose arrays take slice assignment: each block written
     into the result (empty(first block)) as soon as it is made, so that no list of blocks
@@ -579,12 +589,13 @@ class NumpyOps(BoxOps):
 
     @staticmethod
     def concat_blocks(block, n, step):
-        return fill_blocks(lambda first: np.empty((n,) + first.shape[1:], first.dtype),
+        return fill_blocks(lambda first: aligned_empty((n,) + first.shape[1:], first.dtype),
                            block, n, step)
 
     @staticmethod
     def multiply_add(a, b, c):
-        out = np.empty(np.broadcast_shapes(a.shape, b.shape, c.shape), np.result_type(a, b, c))
+        out = aligned_empty(np.broadcast_shapes(a.shape, b.shape, c.shape),
+                            np.result_type(a, b, c))
         np.multiply(b, c, out=out)
         return np.add(out, a, out=out)  # one result array, no temporary
 

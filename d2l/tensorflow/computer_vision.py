@@ -274,6 +274,11 @@ _HOST_OPS = _boxes.NumpyOps(_BoxOps.index_dtype, _BoxOps.mask_dtype, channels_la
 
 
 def _to_tensor(out, like):
+    """A NumPy result as a tensor on like's (CPU) device: a C-contiguous, non-empty result
+    aligned as TensorFlow requires (64 bytes; see d2l.common.boxes.aligned_empty) lends its
+    memory (DLPack, no copy of what can be a large array)."""
+    if out.ndim and out.size and out.flags.c_contiguous and out.ctypes.data % 64 == 0:
+        return tf.experimental.dlpack.from_dlpack(out.__dlpack__())
     with tf.device(like.device):
         return tf.identity(tf.constant(out))
 
@@ -286,13 +291,13 @@ def _host_or_device(fn):
                                  lambda a: "CPU" in a.device, _to_tensor)
 
 
-# multibox_prior is one broadcast multiply-add, which TensorFlow runs as fast as NumPy: on
-# the host it would only add copies of the (large) result.
-box_corner_to_center, box_center_to_corner, multibox_prior = _boxes.bind(
-    _OPS, _boxes.box_corner_to_center, _boxes.box_center_to_corner, _boxes.multibox_prior)
-(box_iou, offset_boxes, multibox_target, offset_inverse, nms, multibox_detection) = (
-    _host_or_device(f) for f in (_boxes.box_iou, _boxes.offset_boxes, _boxes.multibox_target,
-                                 _boxes.offset_inverse, _boxes.nms, _boxes.multibox_detection))
+box_corner_to_center, box_center_to_corner = _boxes.bind(
+    _OPS, _boxes.box_corner_to_center, _boxes.box_center_to_corner)
+(multibox_prior, box_iou, offset_boxes, multibox_target, offset_inverse, nms,
+ multibox_detection) = (
+    _host_or_device(f) for f in (_boxes.multibox_prior, _boxes.box_iou, _boxes.offset_boxes,
+                                 _boxes.multibox_target, _boxes.offset_inverse, _boxes.nms,
+                                 _boxes.multibox_detection))
 bbox_to_rect, show_bboxes = _boxes.bbox_to_rect, _boxes.show_bboxes
 
 
