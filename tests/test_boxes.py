@@ -127,6 +127,28 @@ def test_nms_is_the_same_whatever_the_block_size(backend, case, block):
         np.testing.assert_array_equal(o, e)
 
 
+BLOCKED = [e for e in spec.ENTRIES if e.name in (
+    "box_iou", "assign_anchor_to_bbox", "multibox_target")]
+
+
+@pytest.mark.parametrize("entry", BLOCKED, ids=[e.name for e in BLOCKED])
+def test_iou_blocks_change_nothing(entry, backend):
+    """On a CPU the IoUs come in blocks of about IOU_CHUNK pairs: blocks of one row (one
+    example for anchor labelling) give the reference's results too."""
+
+    @settings(max_examples=8)
+    @given(entry.inputs())
+    def check(args):
+        observed = entry.call(backend, *args)
+        assert within(observed, entry.reference(*args), entry.tol), (entry.name, observed)
+
+    saved, common_boxes.IOU_CHUNK = common_boxes.IOU_CHUNK, 1
+    try:
+        check()
+    finally:
+        common_boxes.IOU_CHUNK = saved
+
+
 def test_nms_chain_of_overlaps(backend):
     """Each box overlaps only the next, scores falling: greedy keeps every other box (a
     fixed point reached over many passes inside one block)."""

@@ -21,8 +21,8 @@ from .tensors import to_numpy
 
 # Rows of the boolean blocks NMS resolves at once: the greedy order is kept exactly (see nms).
 NMS_BLOCK = 256
-# Pairs box_iou computes at once on a CPU (~0.5 MB per float32 temporary).
-IOU_CHUNK = 2 ** 17
+# Pairs box_iou computes at once on a CPU (~1 MB per float32 temporary: fits the L2 cache).
+IOU_CHUNK = 2 ** 18
 
 
 class BoxOps:
@@ -34,6 +34,8 @@ class BoxOps:
     (a NumPy array on like's device), full(shape, value, dtype, like), arange(n, like)
     (int64), is_cpu(x), to_device(x, device), feature_hw(data) ((H, W) of a feature map).
     Elementwise: maximum, minimum, relu, where (a branch may be a Python number),
+    multiply_add(a, b, c) (a + b * c broadcast, in as few passes as the backend can; the
+    product may be fused, so callers use it where b * c is exact),
     logical_and, logical_or, logical_not, log, exp, cast(x, dtype), floating(x) (x, or x as
     float32 if not a float type).
     Along one axis: max_argmax(x, axis) (the maxima and the first index reaching each),
@@ -43,6 +45,8 @@ class BoxOps:
     mask_rows(x, mask) (boolean rows along axis 0), put(x, index, values) (a copy of 1-D x
     with x[index] = values), mark(index, n) (a boolean (n,) tensor, True at index).
     same(a, b): whether two boolean tensors are equal (a Python bool).
+    concat_blocks(block, n, step): block(i) (rows i to i + step) for i = 0, step, 2 step ...
+    below n, concatenated along axis 0 (provided here with concat).
     """
 
     index_dtype = "int64"
@@ -50,6 +54,9 @@ class BoxOps:
 
     def scope(self, x):
         return contextlib.nullcontext()
+
+    def concat_blocks(self, block, n, step):
+        return self.concat([block(i) for i in range(0, n, step)], 0)
 
 
 # --- checks ------------------------------------------------------------------------------
@@ -109,8 +116,13 @@ def box_center_to_corner(ops, boxes):
 
 
 def _to_center(ops, b):
-    x1, y1, x2, y2 = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
-    return ops.stack([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], -1)
+    return ops.stack(_center_planes(ops, b), -1)
+
+
+def _center_planes(ops, b):
+    """The centres (cx, cy, w, h) of corner boxes b (..., 4), as 4 contiguous (...)."""
+    x1, y1, x2, y2 = ops.coords(b)
+    return (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1
 
 
 def _to_corner(ops, b):
@@ -140,27 +152,35 @@ def anchor_half_sizes(sizes, ratios, height, width):
     return np.stack([-half_w, -half_h, half_w, half_h], axis=1).astype(np.float32)
 
 
-def pixel_centres(height, width):
-    """(H * W, 4) float32 (cx, cy, cx, cy) of every pixel centre ((x + 0.5) / W,
-    (y + 0.5) / H), rows in row-major pixel order (y outer, x inner)."""
+def first_row_anchors(offsets, width):
+    """(W * k * 4,) float32 anchors of the pixels of an image row whose centre has y = 0,
+    for the anchor offsets (k, 4) from `anchor_half_sizes`: the x coordinates are
+    (x + 0.5) / W + offset, the y coordinates the bare offsets; and a (W * k * 4,) float32
+    mask, 1 at the y coordinates."""
     cx = ((np.arange(width) + 0.5) / width).astype(np.float32)
-    cy = ((np.arange(height) + 0.5) / height).astype(np.float32)
-    gx, gy = np.meshgrid(cx, cy)
-    gx, gy = gx.reshape(-1), gy.reshape(-1)
-    return np.stack([gx, gy, gx, gy], axis=1)
+    is_y = np.array([0, 1, 0, 1], dtype=np.float32)
+    row = np.where(is_y == 1, offsets, cx[:, None, None] + offsets)  # (W, k, 4)
+    return row.reshape(-1), np.tile(is_y, width * offsets.shape[0])
 
 
 def multibox_prior(ops, data, sizes, ratios):
     """Anchors (1, H * W * (len(sizes) + len(ratios) - 1), 4) in corners, in units of the
     image, for a feature map `data` (see the backend for its layout): each pixel's anchors
-    are consecutive, pixels in row-major order, on data's device."""
+    are consecutive, pixels in row-major order, on data's device.
+
+    Row y of the image is the first row's anchors plus (y + 0.5) / H on the y coordinates:
+    one broadcast (W * k * 4,) + (H, 1) * (W * k * 4,) multiply-add writes the whole
+    (contiguous) result, float32 sums equal to centre + offset."""
     fn = "multibox_prior"
     sizes, ratios = positive_list(fn, "sizes", sizes), positive_list(fn, "ratios", ratios)
     height, width = ops.feature_hw(data)
+    offsets = anchor_half_sizes(sizes, ratios, height, width)
+    row, is_y = first_row_anchors(offsets, width)
+    cy = ((np.arange(height) + 0.5) / height).astype(np.float32)
     with ops.scope(data):
-        centres = ops.tensor(pixel_centres(height, width)[:, None, :], data)
-        offsets = ops.tensor(anchor_half_sizes(sizes, ratios, height, width)[None], data)
-        return ops.reshape(centres + offsets, (1, -1, 4))
+        anchors = ops.multiply_add(ops.tensor(row, data), ops.tensor(cy[:, None], data),
+                                   ops.tensor(is_y, data))  # exact: is_y is 0 or 1
+        return ops.reshape(anchors, (1, -1, 4))
 
 
 def box_iou(ops, boxes1, boxes2):
@@ -171,18 +191,26 @@ def box_iou(ops, boxes1, boxes2):
     check_boxes("box_iou", "boxes2", boxes2, min_rank=2)
     with ops.scope(boxes1):
         boxes1, boxes2 = _f32(ops, boxes1), _f32(ops, boxes2)
-        n1, n2 = _shape(boxes1)[0], _shape(boxes2)[0]
-        rows = max(1, IOU_CHUNK // max(n2, 1))
-        if len(_shape(boxes1)) == len(_shape(boxes2)) == 2 and n1 > rows and ops.is_cpu(
-                boxes1):  # row blocks whose temporaries stay in the CPU's cache
-            return ops.concat([_iou(ops, boxes1[i:i + rows], boxes2)
-                               for i in range(0, n1, rows)], 0)
+        if len(_shape(boxes1)) == len(_shape(boxes2)) == 2:
+            return _iou_in_blocks(ops, boxes1, boxes2)
         return _iou(ops, boxes1, boxes2)
 
 
 def _f32(ops, x):
     """`x` as float32 (the box algorithms compute in float32 in every framework)."""
     return ops.cast(x, "float32")
+
+
+def _iou_in_blocks(ops, boxes1, boxes2):
+    """_iou(boxes1, boxes2), on a CPU in blocks along boxes1's first axis of about IOU_CHUNK
+    pairs each, whose temporaries stay in the CPU's cache. boxes2 must be the same for every
+    index of that axis: (N2, 4) for boxes1 (N1, 4), (1, N2, 4) for boxes1 (B, G, 4)."""
+    shape1 = _shape(boxes1)
+    pairs = math.prod(shape1[1:-1]) * _shape(boxes2)[-2]  # per index of the first axis
+    step = max(1, IOU_CHUNK // max(pairs, 1))
+    if shape1[0] <= step or not ops.is_cpu(boxes1):
+        return _iou(ops, boxes1, boxes2)
+    return ops.concat_blocks(lambda i: _iou(ops, boxes1[i:i + step], boxes2), shape1[0], step)
 
 
 def _iou(ops, boxes1, boxes2):
@@ -233,7 +261,7 @@ def _assign(ops, gt, anchors, threshold):
     num_anchors = _shape(anchors)[0]
     if num_gt == 0 or num_anchors == 0:
         return ops.full((batch, num_anchors), -1, "int64", anchors)
-    jaccard = _iou(ops, gt, ops.expand_dims(anchors, 0))  # (B, G, A)
+    jaccard = _iou_in_blocks(ops, gt, ops.expand_dims(anchors, 0))  # (B, G, A)
     best, best_box = ops.max_argmax(jaccard, 1)
     assigned = ops.where(best >= threshold, best_box, -1)
     rows = ops.reshape(jaccard, (batch * num_gt, num_anchors))  # one per (example, box)
@@ -244,6 +272,7 @@ def _assign(ops, gt, anchors, threshold):
                              (-1,))
     free_anchor = ops.full((batch, num_anchors), True, "bool", anchors)
     free_box = ops.full((batch, num_gt), True, "bool", anchors)
+    steps = []
     for _ in range(min(num_gt, num_anchors)):
         value = ops.where(free_box, ops.reshape(col_max, (batch, num_gt)), -1.0)
         anchor = ops.reshape(col_anchor, (batch, num_gt))
@@ -253,8 +282,8 @@ def _assign(ops, gt, anchors, threshold):
         row = ops.expand_dims(-ops.max_argmax(-ops.where(at_top, anchor, num_anchors), 1)[0], 1)
         first = ops.logical_and(at_top, anchor == row)
         col = ops.expand_dims(ops.max_argmax(ops.cast(first, "float32"), 1)[1], 1)
-        hit = ops.logical_and(anchor_ids == row, found)
-        assigned = ops.where(hit, col, assigned)
+        hit = anchor_ids == ops.where(found, row, -1)  # anchor ids are >= 0
+        steps.append((found, row, col))
         free_anchor = ops.logical_and(free_anchor, ops.logical_not(hit))
         free_box = ops.logical_and(free_box, ops.logical_not(ops.logical_and(
             box_ids == col, found)))
@@ -266,7 +295,23 @@ def _assign(ops, gt, anchors, threshold):
                 ops.where(free, ops.take(rows, stale), -1.0), 1)
             col_max = ops.put(col_max, stale, fresh_max)
             col_anchor = ops.put(col_anchor, stale, fresh_anchor)
-    return assigned
+    return _assign_steps(ops, assigned, steps)
+
+
+def _assign_steps(ops, assigned, steps):
+    """`assigned` (B, A) with the greedy steps' anchors set to their boxes: steps holds
+    (found, anchor, box), each (B, 1), one per step; an anchor is taken at most once."""
+    batch, num_anchors = _shape(assigned)
+    found, anchor, box = (ops.reshape(ops.concat(list(parts), 1), (-1,))
+                          for parts in zip(*steps))
+    first_anchor = ops.arange(batch, assigned) * num_anchors  # of each example, flat
+    step_example = ops.reshape(ops.expand_dims(first_anchor, 1) + ops.full(
+        (1, len(steps)), 0, "int64", assigned), (-1,))
+    flat = ops.mask_rows(step_example + anchor, found)
+    if not _shape(flat)[0]:
+        return assigned
+    return ops.reshape(ops.put(ops.reshape(assigned, (-1,)), flat, ops.mask_rows(box, found)),
+                       (batch, num_anchors))
 
 
 def offset_boxes(ops, anchors, assigned_bb, eps=1e-6):
@@ -279,10 +324,12 @@ def offset_boxes(ops, anchors, assigned_bb, eps=1e-6):
 
 
 def _offsets(ops, anchors, boxes, eps):
-    c_anc, c_box = _to_center(ops, anchors), _to_center(ops, boxes)
-    xy = 10 * (c_box[..., :2] - c_anc[..., :2]) / c_anc[..., 2:]
-    wh = 5 * ops.log(eps + c_box[..., 2:] / c_anc[..., 2:])
-    return ops.concat([xy, wh], -1)
+    """Offsets (..., 4) of corner boxes from anchors (broadcasting), one coordinate at a
+    time on contiguous planes."""
+    ax, ay, aw, ah = _center_planes(ops, anchors)
+    bx, by, bw, bh = _center_planes(ops, boxes)
+    return ops.stack([10 * (bx - ax) / aw, 10 * (by - ay) / ah,
+                      5 * ops.log(eps + bw / aw), 5 * ops.log(eps + bh / ah)], -1)
 
 
 def offset_inverse(ops, anchors, offset_preds):
@@ -323,9 +370,7 @@ def multibox_target(ops, anchors, labels):
         labels, anchors = ops.cast(labels, "float32"), _f32(ops, anchors)
         assigned = _assign(ops, labels[..., 1:], anchors, 0.5)  # (B, A)
         found = assigned >= 0
-        one_hot = ops.cast(ops.expand_dims(assigned, 2) == ops.reshape(
-            ops.arange(num_gt, anchors), (1, 1, -1)), "float32")
-        picked = ops.matmul(one_hot, labels)  # (B, A, 5): the assigned row, zeros if none
+        picked = _assigned_rows(ops, labels, assigned, found)
         classes = ops.where(found, ops.cast(picked[..., 0], "int64") + 1, 0)
         mask = ops.cast(ops.expand_dims(found, 2), "float32") * ops.full(
             (1, 1, 4), 1, "float32", anchors)
@@ -333,6 +378,20 @@ def multibox_target(ops, anchors, labels):
         return (ops.reshape(offsets, (batch, -1)),
                 ops.cast(ops.reshape(mask, (batch, -1)), ops.mask_dtype),
                 ops.cast(classes, ops.index_dtype))
+
+
+def _assigned_rows(ops, labels, assigned, found):
+    """(B, A, 5): for labels (B, G, 5) and each anchor's box index assigned (B, A) (found:
+    assigned >= 0), the anchor's label row, zeros if none: one gather from the B G rows
+    with a row of zeros appended."""
+    batch, num_gt, width = _shape(labels)
+    num_anchors = _shape(assigned)[1]
+    table = ops.concat([ops.reshape(labels, (batch * num_gt, width)),
+                        ops.full((1, width), 0, "float32", labels)], 0)
+    first_row = ops.expand_dims(ops.arange(batch, labels) * num_gt, 1)  # (B, 1)
+    index = ops.where(found, assigned + first_row, batch * num_gt)
+    return ops.reshape(ops.take(table, ops.reshape(index, (-1,))),
+                       (batch, num_anchors, width))
 
 
 def nms(ops, boxes, scores, iou_threshold):
@@ -469,6 +528,28 @@ def bind(ops, *functions):
     return bind_first(ops, *functions)
 
 
+def aligned_empty(shape, dtype, align=64):
+    """np.empty(shape, dtype) whose data starts on an `align`-byte boundary, so that a
+    backend that demands it (TensorFlow) can take the memory of a large result as it is."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    buffer = np.empty(nbytes + align, np.uint8)
+    start = -buffer.ctypes.data % align
+    return buffer[start:start + nbytes].view(dtype).reshape(shape)
+
+
+def fill_blocks(empty, block, n, step):
+    """concat_blocks for a backend whose arrays take slice assignment: each block written
+    into the result (empty(first block)) as soon as it is made, so that no list of blocks
+    and no second result-sized array is ever held (less memory traffic than concat)."""
+    first = block(0)
+    out = empty(first)
+    out[:step] = first
+    for i in range(step, n, step):
+        out[i:i + step] = block(i)
+    return out
+
+
 class NumpyOps(BoxOps):
     """The vocabulary on NumPy arrays (float32 math is IEEE math there too): a backend whose
     own CPU kernels are slow runs the algorithms here for CPU tensors. `index_dtype` and
@@ -498,13 +579,25 @@ class NumpyOps(BoxOps):
     relu = staticmethod(lambda x: np.maximum(x, x.dtype.type(0)))
     max_argmax = staticmethod(lambda x, axis: (x.max(axis), x.argmax(axis)))
     any = staticmethod(lambda x, axis: x.any(axis))
-    coords = staticmethod(lambda x: [np.ascontiguousarray(x[..., k]) for k in range(4)])
+    coords = staticmethod(lambda x: [x[..., k].copy() for k in range(4)])
     take = staticmethod(lambda x, index: x[index])
     mask_rows = staticmethod(lambda x, mask: x[mask])
     cast = staticmethod(lambda x, dtype: x.astype(dtype, copy=False))
     floating = staticmethod(lambda x: x if x.dtype.kind == "f" else x.astype(np.float32))
     argsort = staticmethod(lambda x: np.argsort(x, kind="stable"))
     same = staticmethod(lambda a, b: bool(np.array_equal(a, b)))
+
+    @staticmethod
+    def concat_blocks(block, n, step):
+        return fill_blocks(lambda first: aligned_empty((n,) + first.shape[1:], first.dtype),
+                           block, n, step)
+
+    @staticmethod
+    def multiply_add(a, b, c):
+        out = aligned_empty(np.broadcast_shapes(a.shape, b.shape, c.shape),
+                            np.result_type(a, b, c))
+        np.multiply(b, c, out=out)
+        return np.add(out, a, out=out)  # one result array, no temporary
 
     @staticmethod
     def put(x, index, values):

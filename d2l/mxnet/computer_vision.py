@@ -6,6 +6,7 @@ boxes in corner form (x1, y1, x2, y2).
 
 import random
 
+import mxnet as mx
 import numpy as onp
 from mxnet import autograd, gluon, np
 
@@ -161,6 +162,10 @@ class _BoxOps(_boxes.BoxOps):
         return [x[..., k] for k in range(4)]
 
     @staticmethod
+    def multiply_add(a, b, c):
+        return a + b * c
+
+    @staticmethod
     def put(x, index, values):
         out = x.copy()
         out[index] = values
@@ -192,13 +197,20 @@ _OPS = _BoxOps()
 _HOST_OPS = _boxes.NumpyOps(_BoxOps.index_dtype, _BoxOps.mask_dtype)
 
 
+def _from_host(out, like):
+    """A NumPy result as an mxnet.np array on like's (CPU) device: a C-contiguous, non-empty
+    result lends its memory (DLPack, no copy of what can be a large array)."""
+    if out.ndim and out.size and out.flags.c_contiguous and like.ctx == mx.cpu():
+        return mx.nd.from_numpy(out, zero_copy=True).as_np_ndarray()
+    return np.array(out, dtype=out.dtype, ctx=like.ctx)
+
+
 def _host_or_device(fn):
     """On NumPy for CPU arrays: MXNet's CPU kernels for broadcasting ops are several times
     slower than NumPy's (see d2l.common.boxes.host_or_device)."""
     return _boxes.host_or_device(
         fn, _OPS, _HOST_OPS, lambda a: isinstance(a, np.ndarray),
-        lambda a: a.ctx.device_type == "cpu",
-        lambda out, like: np.array(out, dtype=out.dtype, ctx=like.ctx))
+        lambda a: a.ctx.device_type == "cpu", _from_host)
 
 
 box_corner_to_center, box_center_to_corner = _boxes.bind(

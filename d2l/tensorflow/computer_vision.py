@@ -242,6 +242,10 @@ class _BoxOps(_boxes.BoxOps):
         return tf.unstack(x, axis=-1)
 
     @staticmethod
+    def multiply_add(a, b, c):
+        return a + b * c
+
+    @staticmethod
     def put(x, index, values):
         return tf.tensor_scatter_nd_update(x, index[:, None], values)
 
@@ -270,6 +274,11 @@ _HOST_OPS = _boxes.NumpyOps(_BoxOps.index_dtype, _BoxOps.mask_dtype, channels_la
 
 
 def _to_tensor(out, like):
+    """A NumPy result as a tensor on like's (CPU) device: a C-contiguous, non-empty result
+    aligned as TensorFlow requires (64 bytes; see d2l.common.boxes.aligned_empty) lends its
+    memory (DLPack, no copy of what can be a large array)."""
+    if out.ndim and out.size and out.flags.c_contiguous and out.ctypes.data % 64 == 0:
+        return tf.experimental.dlpack.from_dlpack(out.__dlpack__())
     with tf.device(like.device):
         return tf.identity(tf.constant(out))
 

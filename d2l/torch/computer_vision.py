@@ -161,7 +161,7 @@ class _BoxOps(_boxes.BoxOps):
 
     @staticmethod
     def take(x, index):
-        return x[index]
+        return torch.index_select(x, 0, index)  # index is 1-D (faster than x[index])
 
     @staticmethod
     def mask_rows(x, mask):
@@ -186,6 +186,15 @@ class _BoxOps(_boxes.BoxOps):
     @staticmethod
     def coords(x):
         return x.movedim(-1, 0).contiguous().unbind(0)
+
+    @staticmethod
+    def multiply_add(a, b, c):
+        return torch.addcmul(a, b, c)
+
+    @staticmethod
+    def concat_blocks(block, n, step):
+        return _boxes.fill_blocks(
+            lambda first: first.new_empty((n,) + tuple(first.shape[1:])), block, n, step)
 
     @staticmethod
     def put(x, index, values):
