@@ -190,7 +190,8 @@ def test_dataset_matches_reference_with_special_tokens_in_the_text(monkeypatch, 
     inlined draws and with `random`'s own functions (the fallback on other Pythons)."""
     from d2l.common import bert_data
 
-    monkeypatch.setattr(bert_data, "_INLINED", inlined and bert_data._INLINED)
+    matches = bert_data._inlined_draws_match()
+    monkeypatch.setattr(bert_data, "_inlined_draws_match", lambda: inlined and matches)
     paragraphs = [list(p) for p in PARAGRAPHS[:25]]
     paragraphs[3][0] = "a <sep> b " + paragraphs[3][0]
     paragraphs[7][1] = "<cls> " + paragraphs[7][1]

@@ -13,6 +13,7 @@ of the vocabulary (upstream inserted its integer id, which the vocabulary then m
 '<unk>').
 """
 
+import functools
 import itertools
 import os
 import random
@@ -211,9 +212,10 @@ def _shuffle(x, getrandbits):
         x[i], x[j] = x[j], x[i]
 
 
+@functools.cache
 def _inlined_draws_match():
     """Whether `_below` / `_shuffle` reproduce this Python's random.choice, randint and
-    shuffle exactly (same values, same generator state after); checked once at import on a
+    shuffle exactly (same values, same generator state after); checked on first use on a
     private generator, else the dataset calls `random` itself."""
     ours, theirs = random.Random(2024), random.Random(2024)
     x, y = list(range(40)), list(range(40))
@@ -226,12 +228,9 @@ def _inlined_draws_match():
     return x == y and picks == mine and ours.getstate() == theirs.getstate()
 
 
-_INLINED = _inlined_draws_match()
-
-
 def _draws():
     """(below(n), shuffle(x)) drawing from the global `random` as the book's calls do."""
-    if _INLINED:
+    if _inlined_draws_match():
         getrandbits = random.getrandbits
         return (lambda n: _below(getrandbits, n)), (lambda x: _shuffle(x, getrandbits))
     return random.randrange, random.shuffle

@@ -17,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from . import checks
 from .tensors import to_numpy
 
 # Rows of the boolean blocks NMS resolves at once: the greedy order is kept exactly (see nms).
@@ -74,17 +75,6 @@ def check_boxes(fn, name, x, last=4, min_rank=1, max_rank=None):
         ranks = f"{min_rank}-{max_rank}" if max_rank else f">= {min_rank}"
         raise ValueError(f"{fn}: {name} must have {last} numbers on its last axis (rank "
                          f"{ranks}), got shape {shape}")
-
-
-def check_probability(fn, name, value):
-    """Raise ValueError unless `value` is a real number in [0, 1] (NaN is not)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
-        raise ValueError(f"{fn}: {name} must be a number in [0, 1], got {value!r}")
-
-
-def check_real(fn, name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
-        raise ValueError(f"{fn}: {name} must be a real number, got {value!r}")
 
 
 def positive_list(fn, name, values):
@@ -240,7 +230,7 @@ def assign_anchor_to_bbox(ops, ground_truth, anchors, iou_threshold=0.5):
     fn = "assign_anchor_to_bbox"
     check_boxes(fn, "ground_truth", ground_truth, min_rank=2, max_rank=3)
     check_boxes(fn, "anchors", anchors, min_rank=2, max_rank=2)
-    check_probability(fn, "iou_threshold", iou_threshold)
+    checks.probability(fn, "iou_threshold", iou_threshold)
     with ops.scope(anchors):
         single = len(_shape(ground_truth)) == 2
         gt = _f32(ops, ops.expand_dims(ground_truth, 0) if single else ground_truth)
@@ -400,7 +390,7 @@ def nms(ops, boxes, scores, iou_threshold):
     higher rank is > iou_threshold. A batch (B, N, 4), (B, N) gives a list of B results."""
     fn = "nms"
     check_boxes(fn, "boxes", boxes, min_rank=2, max_rank=3)
-    check_probability(fn, "iou_threshold", iou_threshold)
+    checks.probability(fn, "iou_threshold", iou_threshold)
     if _shape(scores) != _shape(boxes)[:-1]:
         raise ValueError(f"{fn}: scores must have shape {_shape(boxes)[:-1]} (one per box), "
                          f"got {_shape(scores)}")
@@ -473,8 +463,8 @@ def multibox_detection(ops, cls_probs, offset_preds, anchors, nms_threshold=0.5,
     if _shape(offset_preds) != (shape[0], 4 * num_anchors):
         raise ValueError(f"{fn}: offset_preds must have shape {(shape[0], 4 * num_anchors)}, "
                          f"got {_shape(offset_preds)}")
-    check_probability(fn, "nms_threshold", nms_threshold)
-    check_real(fn, "pos_threshold", pos_threshold)
+    checks.probability(fn, "nms_threshold", nms_threshold)
+    checks.real_number(fn, "pos_threshold", pos_threshold)
     with ops.scope(cls_probs):
         cls_probs, anchors = _f32(ops, cls_probs), _f32(ops, anchors)
         offset_preds = _f32(ops, offset_preds)

@@ -50,6 +50,18 @@ def positive_number(fn, name, value):
         raise ValueError(f"{fn}: {name} must be a positive finite number, got {value!r}")
 
 
+def real_number(fn, name, value):
+    """Raise ValueError unless `value` is a real number (infinities allowed, NaN not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise ValueError(f"{fn}: {name} must be a real number, got {value!r}")
+
+
+def probability(fn, name, value):
+    """Raise ValueError unless `value` is a real number in [0, 1] (NaN is not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(f"{fn}: {name} must be a number in [0, 1], got {value!r}")
+
+
 def dropout(fn, value):
     """Raise ValueError unless the dropout probability `value` is a real number in [0, 1)
     (1 would zero every activation and scale them by 1 / 0; NaN is not)."""

@@ -296,8 +296,7 @@ def hit_and_auc(rankedlist, test_matrix, k):
     the list of length L, 0 when no test item is in the list; a one-item list whose item is
     a test item has auc 1.0 (upstream divides by zero). k must be a non-negative int.
     """
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
-        raise ValueError(f"hit_and_auc: k must be a non-negative int, got {k!r}")
+    checks.non_negative_int("hit_and_auc", "k", k)
     test = set(test_matrix)
     flags = [item in test for item in rankedlist]
     hits = sum(flags[:k])

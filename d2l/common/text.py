@@ -17,7 +17,6 @@ import collections
 import contextlib
 import gc
 import itertools
-import numbers
 import operator
 import random
 import re
@@ -121,8 +120,7 @@ class Vocab:
     def __init__(self, tokens=None, min_freq=0, reserved_tokens=None):
         tokens = [] if tokens is None else tokens
         reserved_tokens = _reserved_list(reserved_tokens)
-        if isinstance(min_freq, bool) or not isinstance(min_freq, numbers.Real):
-            raise ValueError(f"Vocab: min_freq must be a number, got {min_freq!r}")
+        checks.real_number("Vocab", "min_freq", min_freq)
         with gc_paused():  # one (token, count) tuple per distinct token, no cycles
             self._build(_count("Vocab", tokens), min_freq, reserved_tokens)
         self.unk = 0
