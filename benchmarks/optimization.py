@@ -9,9 +9,10 @@ Setup: `get_data_ch11(10)` on the real airfoil file (served over loopback), 2 ep
 train_ch11 with the book's from-scratch SGD (lr 0.05), train_concise_ch11 with the
 framework's SGD (lr 0.05). The bare loops use the same model functions, loss and optimizer
 step and iterate the same data iterator; each time is the best of `--repeats` runs.
-A third run replaces the Animator by a list (`NoFigure`): the difference to it is the fixed
-cost of making the matplotlib figure, which no loop length amortizes in these short runs
-(about 6 ms of CPU here; one `add` costs about 0.05 ms).
+A third run replaces the Animator by a list (`NoFigure`): the difference to it is what the
+Animator itself costs. Its figure's Axes are built only when somebody looks at the figure
+(`d2l/common/deferred_figure.py`): built eagerly they cost about 6 ms of CPU per run, which no
+loop length amortizes in these short runs (30-40 % of a PyTorch run at batch size 10).
 """
 
 import argparse

@@ -304,3 +304,66 @@ def test_boxes_stay_on_the_gpu(gpu_backend):
     expected = torchvision.ops.nms(torch.from_numpy(boxes).cuda(),
                                    torch.from_numpy(scores).cuda(), 0.5).cpu().numpy()
     np.testing.assert_array_equal(b.numpy(outputs[1]), expected)
+
+
+# --- the NumPy host ops (MXNet and TensorFlow on the CPU) ----------------------------------
+
+HOST = common_boxes.NumpyOps("int64", "float32")
+
+
+def _real_boxes(rng, n):
+    """Boxes with some empty, inverted and NaN ones among them."""
+    xy = rng.uniform(0, 1, (n, 2))
+    wh = rng.uniform(-0.05, 0.3, (n, 2)) * (rng.random((n, 2)) > 0.2)
+    boxes = np.concatenate([xy, xy + wh], 1).astype(F)
+    boxes[rng.random(n) < 0.05, rng.integers(0, 4)] = np.nan
+    return boxes
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2 ** 16), st.integers(0, 40), st.integers(0, 40),
+       st.sampled_from([1, 7, 64, 2 ** 18]))
+def test_host_iou_is_the_generic_iou_bit_for_bit(seed, n1, n2, chunk):
+    """NumpyOps.iou (in place, rows split over threads) computes the same float32 numbers
+    as the operations of `_iou`, for any block size, empty and NaN boxes included."""
+    rng = np.random.default_rng(seed)
+    a, b = _real_boxes(rng, n1), _real_boxes(rng, n2)
+    saved, common_boxes.IOU_CHUNK = common_boxes.IOU_CHUNK, chunk
+    try:
+        got = HOST.iou(a, b)
+        batched = HOST.iou(a.reshape(1, n1, 4), b[None])
+    finally:
+        common_boxes.IOU_CHUNK = saved
+    expected = common_boxes._iou(HOST, a, b)
+    assert got.shape == batched.shape[1:] == (n1, n2)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(batched[0], expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2 ** 16), st.lists(st.integers(1, 6), min_size=1, max_size=3),
+       st.integers(-3, 2), st.sampled_from(["float32", "int64"]))
+def test_host_max_argmax_is_max_and_first_argmax(seed, shape, axis, dtype):
+    """Ties (values from a handful) and NaN (the largest, first one wins) as NumPy's
+    argmax has them, along every axis."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, shape).astype(dtype)
+    if dtype == "float32":
+        x[rng.random(shape) < 0.1] = np.nan
+    axis = axis % len(shape)
+    top, first = HOST.max_argmax(x, axis)
+    np.testing.assert_array_equal(top, x.max(axis))
+    np.testing.assert_array_equal(first, x.argmax(axis))
+    assert first.dtype == np.int64
+
+
+@pytest.mark.parametrize("shapes", [((), (), ()), ((1,), (1,), (1,)), ((5,), (3, 1), (5,)),
+                                    ((300,), (1000, 1), (300,)), ((2, 5), (7, 1, 1), (5,))])
+def test_host_multiply_add_in_blocks(shapes):
+    """a + b * c written row block by row block (multibox_prior's anchors): the same as
+    NumPy's broadcast in one go, in a 64-byte-aligned result."""
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.random(shape).astype(F) for shape in shapes)
+    got = HOST.multiply_add(a, b, c)
+    np.testing.assert_array_equal(got, a + b * c)
+    assert got.shape == np.broadcast_shapes(*shapes) and got.ctypes.data % 64 == 0

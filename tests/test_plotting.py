@@ -47,6 +47,42 @@ def test_outside_ipython_nothing_is_displayed(capsys):
     assert capsys.readouterr().out == ""
 
 
+def _curves(ax):
+    return [(list(line.get_xdata()), list(line.get_ydata())) for line in ax.get_lines()]
+
+
+def test_outside_a_notebook_the_curves_are_built_when_the_figure_is_saved():
+    import io
+
+    import matplotlib.pyplot as plt
+
+    animator = plotting.Animator(xlabel="epoch", legend=["train", "test"], xlim=[0, 3])
+    for epoch in range(1, 4):
+        animator.add(epoch, [1 / epoch, 2 / epoch])
+    assert plt.gcf() is animator.fig and not animator.fig.is_built
+    plt.savefig(io.BytesIO(), format="svg")
+    (ax,) = animator.fig.axes
+    assert _curves(ax) == [([1, 2, 3], [1, 1 / 2, 1 / 3]), ([1, 2, 3], [2, 1, 2 / 3])]
+    assert ax.get_xlabel() == "epoch" and ax.get_xlim() == (0, 3)
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["train", "test"]
+    animator.add(4, [0.25, 0.5])  # built: the lines follow
+    assert _curves(ax)[1] == ([1, 2, 3, 4], [2, 1, 2 / 3, 0.5])
+    plt.close(animator.fig)
+
+
+@pytest.mark.parametrize("look", [lambda a: a.axes[0], lambda a: a.fig.gca(),
+                                  lambda a: a.fig.get_axes()[0], lambda a: a.fig.axes[0]])
+def test_any_look_at_the_axes_builds_them_once_with_the_recorded_points(look):
+    import matplotlib.pyplot as plt
+
+    animator = plotting.Animator(nrows=1, ncols=2)
+    animator.add(1, 0.5)
+    assert any(look(animator) is ax for ax in animator.axes)
+    assert len(animator.fig.axes) == 2
+    assert _curves(animator.axes[0]) == [([1], [0.5])]
+    plt.close(animator.fig)
+
+
 def test_plot_accepts_tensors_that_require_grad(backend):
     import matplotlib.pyplot as plt
 

@@ -12,8 +12,11 @@ Boxes are (..., 4): corners (x1, y1, x2, y2) or centres (cx, cy, w, h) on the la
 
 import contextlib
 import functools
+import inspect
 import math
 import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -23,7 +26,7 @@ from .tensors import to_numpy
 # Rows of the boolean blocks NMS resolves at once: the greedy order is kept exactly (see nms).
 NMS_BLOCK = 256
 # Pairs box_iou computes at once on a CPU (~1 MB per float32 temporary: fits the L2 cache).
-IOU_CHUNK = 2 ** 18
+IOU_CHUNK = 2 ** 19
 
 
 class BoxOps:
@@ -48,6 +51,11 @@ class BoxOps:
     same(a, b): whether two boolean tensors are equal (a Python bool).
     concat_blocks(block, n, step): block(i) (rows i to i + step) for i = 0, step, 2 step ...
     below n, concatenated along axis 0 (provided here with concat).
+    iou(boxes1, boxes2): pairwise IoU (provided here: `_iou_in_blocks`; on a CPU, backends
+    with `out=` arguments use `_iou_in_place` instead, with empty(shape, like) (float32),
+    add, subtract, multiply (a, b, out=), maximum and minimum with out=, relu_(x) and
+    divide_where_positive_(num, den) (num / den where den > 0, in place) and
+    in_ranges(fill, n, step) (fill(lo, hi) over rows [0, n) in runs of whole steps)).
     """
 
     index_dtype = "int64"
@@ -58,6 +66,10 @@ class BoxOps:
 
     def concat_blocks(self, block, n, step):
         return self.concat([block(i) for i in range(0, n, step)], 0)
+
+    def iou(self, boxes1, boxes2):
+        """Pairwise IoU (..., N1, N2) of float32 boxes, as `_iou_in_blocks` computes it."""
+        return _iou_in_blocks(self, boxes1, boxes2)
 
 
 # --- checks ------------------------------------------------------------------------------
@@ -182,7 +194,7 @@ def box_iou(ops, boxes1, boxes2):
     with ops.scope(boxes1):
         boxes1, boxes2 = _f32(ops, boxes1), _f32(ops, boxes2)
         if len(_shape(boxes1)) == len(_shape(boxes2)) == 2:
-            return _iou_in_blocks(ops, boxes1, boxes2)
+            return ops.iou(boxes1, boxes2)
         return _iou(ops, boxes1, boxes2)
 
 
@@ -215,6 +227,50 @@ def _iou(ops, boxes1, boxes2):
     area_b = ops.relu(b[2] - b[0]) * ops.relu(b[3] - b[1])
     union = (area_a + area_b) - inter
     return inter / ops.where(union > 0, union, 1.0)
+
+
+def _iou_in_place(ops, boxes1, boxes2):
+    """_iou(boxes1, boxes2) on a CPU, for boxes (N1, 4) x (N2, 4) or (B, G, 4) x (1, N2, 4):
+    the same float32 operations in the same order (the same numbers), written in place into
+    the result in blocks of about IOU_CHUNK pairs (they stay in the cache). `ops.in_ranges`
+    runs the blocks in runs (NumPy: one per host thread, side by side), each run with its
+    own scratch blocks, so that nothing is allocated per block."""
+    shape1, shape2 = _shape(boxes1), _shape(boxes2)
+    if len(shape1) == len(shape2) == 3 and shape2[0] == 1:
+        flat = _iou_in_place(ops, ops.reshape(boxes1, (-1, 4)), boxes2[0])
+        return ops.reshape(flat, (shape1[0], shape1[1], shape2[1]))
+    if not len(shape1) == len(shape2) == 2:
+        return _iou(ops, boxes1, boxes2)
+    a = [ops.expand_dims(c, 1) for c in ops.coords(boxes1)]
+    b = [ops.expand_dims(c, 0) for c in ops.coords(boxes2)]
+    area_a = ops.relu(a[2] - a[0]) * ops.relu(a[3] - a[1])
+    area_b = ops.relu(b[2] - b[0]) * ops.relu(b[3] - b[1])
+    (n, m), step = (shape1[0], shape2[0]), max(1, IOU_CHUNK // max(shape2[0], 1))
+    out = ops.empty((n, m), boxes1)
+
+    def fill(lo, hi):
+        scratch = ops.empty((2, min(step, hi - lo), m), boxes1)
+        for i in range(lo, hi, step):
+            rows = slice(i, min(i + step, hi))
+            inter, other, union = out[rows], scratch[1, :rows.stop - i], scratch[0, :rows.stop - i]
+            _side_into(ops, inter, union, a[0][rows], a[2][rows], b[0], b[2])  # width
+            _side_into(ops, other, union, a[1][rows], a[3][rows], b[1], b[3])  # height
+            ops.multiply(inter, other, out=inter)
+            ops.add(area_a[rows], area_b, out=union)
+            ops.subtract(union, inter, out=union)
+            ops.divide_where_positive_(inter, union)
+
+    ops.in_ranges(fill, n, step)
+    return out
+
+
+def _side_into(ops, out, scratch, low1, high1, low2, high2):
+    """relu(min(high1, high2) - max(low1, low2)) into `out` (broadcast), as `_iou` computes
+    a side of an intersection; `scratch` is overwritten."""
+    ops.maximum(low1, low2, out=scratch)
+    ops.minimum(high1, high2, out=out)
+    ops.subtract(out, scratch, out=out)
+    ops.relu_(out)
 
 
 def assign_anchor_to_bbox(ops, ground_truth, anchors, iou_threshold=0.5):
@@ -251,7 +307,7 @@ def _assign(ops, gt, anchors, threshold):
     num_anchors = _shape(anchors)[0]
     if num_gt == 0 or num_anchors == 0:
         return ops.full((batch, num_anchors), -1, "int64", anchors)
-    jaccard = _iou_in_blocks(ops, gt, ops.expand_dims(anchors, 0))  # (B, G, A)
+    jaccard = ops.iou(gt, ops.expand_dims(anchors, 0))  # (B, G, A)
     best, best_box = ops.max_argmax(jaccard, 1)
     assigned = ops.where(best >= threshold, best_box, -1)
     rows = ops.reshape(jaccard, (batch * num_gt, num_anchors))  # one per (example, box)
@@ -425,7 +481,7 @@ def _greedy(ops, boxes, scores, threshold):
     for start in range(0, n, NMS_BLOCK):
         block, where = ranked[start:start + NMS_BLOCK], rank[start:start + NMS_BLOCK]
         if kept is not None and _shape(kept)[0]:
-            candidate = ops.logical_not(ops.any(_iou(ops, block, kept) > threshold, 1))
+            candidate = ops.logical_not(ops.any(ops.iou(block, kept) > threshold, 1))
             block, where = ops.mask_rows(block, candidate), ops.mask_rows(where, candidate)
         k = _shape(block)[0]
         if k == 0:
@@ -528,6 +584,29 @@ def aligned_empty(shape, dtype, align=64):
     return buffer[start:start + nbytes].view(dtype).reshape(shape)
 
 
+@functools.cache
+def _host_threads():
+    """(pool, size): one thread per CPU this process may use, for NumPy work on disjoint rows
+    (NumPy releases the GIL inside its loops, so the rows really are done side by side)."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    size = len(usable) if usable else os.cpu_count() or 1
+    return ThreadPoolExecutor(size, thread_name_prefix="d2l-boxes"), size
+
+
+def for_ranges(fill, n, step):
+    """fill(lo, hi) over rows [0, n) cut into at most one run of whole `step`s per host
+    thread, the runs side by side; each call must write only its own rows. Returns when all
+    are done (an error in any is raised here)."""
+    pool, size = _host_threads()
+    blocks = -(-n // step)
+    if min(size, blocks) <= 1:
+        fill(0, n)
+        return
+    per = -(-blocks // size) * step
+    for _ in pool.map(lambda lo: fill(lo, min(lo + per, n)), range(0, n, per)):
+        pass
+
+
 def fill_blocks(empty, block, n, step):
     """concat_blocks for a backend whose arrays take slice assignment: each block written
     into the result (empty(first block)) as soon as it is made, so that no list of blocks
@@ -567,7 +646,6 @@ class NumpyOps(BoxOps):
     stack = staticmethod(lambda xs, axis: np.stack(xs, axis))
     concat = staticmethod(lambda xs, axis: np.concatenate(xs, axis))
     relu = staticmethod(lambda x: np.maximum(x, x.dtype.type(0)))
-    max_argmax = staticmethod(lambda x, axis: (x.max(axis), x.argmax(axis)))
     any = staticmethod(lambda x, axis: x.any(axis))
     coords = staticmethod(lambda x: [x[..., k].copy() for k in range(4)])
     take = staticmethod(lambda x, index: x[index])
@@ -577,17 +655,57 @@ class NumpyOps(BoxOps):
     argsort = staticmethod(lambda x: np.argsort(x, kind="stable"))
     same = staticmethod(lambda a, b: bool(np.array_equal(a, b)))
 
+    def iou(self, boxes1, boxes2):
+        return _iou_in_place(self, boxes1, boxes2)
+
+    empty = staticmethod(lambda shape, like, dtype="float32": np.empty(shape, dtype))
+    add, subtract, multiply = (staticmethod(f) for f in (np.add, np.subtract, np.multiply))
+    relu_ = staticmethod(lambda x: np.maximum(x, x.dtype.type(0), out=x))
+    in_ranges = staticmethod(lambda fill, n, step: for_ranges(fill, n, step))
+
     @staticmethod
-    def concat_blocks(block, n, step):
-        return fill_blocks(lambda first: aligned_empty((n,) + first.shape[1:], first.dtype),
-                           block, n, step)
+    def divide_where_positive_(num, den):
+        np.divide(num, den, out=num, where=den > 0)  # elsewhere num / 1, as it is
+
+    @staticmethod
+    def max_argmax(x, axis):
+        """The maxima along `axis` and the first index reaching each (a NaN counts as the
+        largest, as argmax has it). Along another axis than the last, the first index is
+        the smallest of index + n·(not a maximum): NumPy's argmax walks such an axis one
+        short row at a time (5 ms for the (32, 10, 5000) IoUs of multibox_target; 0.4 ms
+        this way)."""
+        top = x.max(axis)
+        axis %= x.ndim
+        if axis == x.ndim - 1:
+            return top, x.argmax(axis)
+        hit = x == np.expand_dims(top, axis)
+        if x.dtype.kind == "f" and np.isnan(top).any():
+            hit |= np.isnan(x)
+        n = x.shape[axis]
+        code = np.min_scalar_type(2 * n)
+        index = np.multiply(np.logical_not(hit), n, dtype=code)
+        index += np.arange(n, dtype=code).reshape((-1,) + (1,) * (x.ndim - axis - 1))
+        return top, index.min(axis).astype(np.int64)
 
     @staticmethod
     def multiply_add(a, b, c):
+        """a + b * c into one new (aligned) array, in row blocks of about IOU_CHUNK elements
+        on the host threads, each block multiplied and added while it is in the cache."""
         out = aligned_empty(np.broadcast_shapes(a.shape, b.shape, c.shape),
                             np.result_type(a, b, c))
-        np.multiply(b, c, out=out)
-        return np.add(out, a, out=out)  # one result array, no temporary
+        if out.ndim == 0:
+            return np.add(a, np.multiply(b, c, out=out), out=out)
+        a, b, c = (np.broadcast_to(x, out.shape) for x in (a, b, c))
+        step = max(1, IOU_CHUNK // max(math.prod(out.shape[1:]), 1))
+
+        def fill(lo, hi):
+            for i in range(lo, hi, step):
+                rows = slice(i, min(i + step, hi))
+                np.multiply(b[rows], c[rows], out=out[rows])
+                np.add(out[rows], a[rows], out=out[rows])
+
+        for_ranges(fill, out.shape[0], step)
+        return out
 
     @staticmethod
     def put(x, index, values):
@@ -607,22 +725,31 @@ class NumpyOps(BoxOps):
 HOST_ON_CPU = True
 
 
-def host_or_device(fn, device_ops, host_ops, is_tensor, on_cpu, to_backend):
+def host_or_device(fn, device_ops, host_ops, is_tensor, on_cpu, to_backend, shape_only=()):
     """`fn` with the book's signature: on NumPy (`host_ops`) when every tensor argument is on
     the CPU and HOST_ON_CPU is set, else on the backend's `device_ops`. `to_backend(array,
-    like)` brings a NumPy result back as a tensor on like's device. For backends whose CPU
-    kernels or eager dispatch make these many-small-op algorithms slow; the float32 results
-    are the same either way (IEEE arithmetic; log and exp within an ulp or two)."""
+    like)` brings a NumPy result back as a tensor on like's device; the arguments named in
+    `shape_only` are read for their shape only, and so are not copied to the host. For
+    backends whose CPU kernels or eager dispatch make these many-small-op algorithms slow;
+    the float32 results are the same either way (IEEE arithmetic; log and exp within an ulp
+    or two)."""
     on_device, = bind(device_ops, fn)
+    names = list(inspect.signature(fn).parameters)[1:]  # after ops
+
+    def host(name, value):
+        if not is_tensor(value):
+            return value
+        if name in shape_only:  # a read-only zero-strided array of that shape
+            return np.broadcast_to(np.float32(0), tuple(value.shape))
+        return to_numpy(value)
 
     @functools.wraps(on_device)
     def call(*args, **kwargs):
         tensors = [a for a in (*args, *kwargs.values()) if is_tensor(a)]
         if not (HOST_ON_CPU and tensors and all(on_cpu(a) for a in tensors)):
             return on_device(*args, **kwargs)
-        host = [to_numpy(a) if is_tensor(a) else a for a in args]
-        out = fn(host_ops, *host, **{k: to_numpy(v) if is_tensor(v) else v
-                                     for k, v in kwargs.items()})
+        out = fn(host_ops, *(host(name, a) for name, a in zip(names, args)),
+                 **{name: host(name, a) for name, a in kwargs.items()})
         return _back(out, tensors[0], to_backend)
 
     return call

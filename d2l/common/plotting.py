@@ -225,6 +225,10 @@ class Animator:
     Attributes: `fig`, `axes` (a one-element list when there is one subplot), `X` and `Y`
     (lists of the x and y values of each curve, None before the first `add`), `fmts` and
     `config_axes` (re-applies the constructor's labels, limits, scales and legend).
+
+    The figure is a pyplot figure from the start, but its Axes and curves are built the first
+    time it is shown, saved, drawn or its Axes are read (`DeferredFigure`): outside a notebook
+    `add` only records the point, so a script that never looks pays no plotting.
     """
 
     def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
@@ -238,13 +242,26 @@ class Animator:
         if legend is None:
             legend = []
         use_svg_display()
-        self.fig, self.axes = _plt().subplots(nrows, ncols, figsize=figsize)
-        if nrows * ncols == 1:
-            self.axes = [self.axes]
+        from .deferred_figure import DeferredFigure
+
+        self.X, self.Y, self.fmts = None, None, fmts
+        self._axes, self._lines = None, None
+        self.fig = _plt().figure(figsize=figsize, FigureClass=DeferredFigure,
+                                 build=lambda: self._build(nrows, ncols))
         self.config_axes = lambda: set_axes(
             self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
-        self.X, self.Y, self.fmts = None, None, fmts
-        self._lines = None
+
+    @property
+    def axes(self):
+        self.fig.ensure_built()
+        return self._axes
+
+    def _build(self, nrows, ncols):
+        """Add the subplots to the figure and draw what has been recorded so far."""
+        axes = self.fig.subplots(nrows, ncols)
+        self._axes = [axes] if nrows * ncols == 1 else axes
+        if self.X is not None:
+            self._draw()
 
     def add(self, x, y):
         """Append one point to each curve; `x` is shared when scalar, None values are skipped.
@@ -267,7 +284,8 @@ class Animator:
             if a is not None and b is not None:
                 self.X[i].append(float(to_numpy(a)))
                 self.Y[i].append(float(to_numpy(b)))
-        self._draw()
+        if self.fig.is_built:
+            self._draw()
         self._redisplay()
 
     def _draw(self):

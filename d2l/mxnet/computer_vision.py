@@ -205,21 +205,20 @@ def _from_host(out, like):
     return np.array(out, dtype=out.dtype, ctx=like.ctx)
 
 
-def _host_or_device(fn):
+def _host_or_device(fn, shape_only=()):
     """On NumPy for CPU arrays: MXNet's CPU kernels for broadcasting ops are several times
     slower than NumPy's (see d2l.common.boxes.host_or_device)."""
     return _boxes.host_or_device(
         fn, _OPS, _HOST_OPS, lambda a: isinstance(a, np.ndarray),
-        lambda a: a.ctx.device_type == "cpu", _from_host)
+        lambda a: a.ctx.device_type == "cpu", _from_host, shape_only)
 
 
 box_corner_to_center, box_center_to_corner = _boxes.bind(
     _OPS, _boxes.box_corner_to_center, _boxes.box_center_to_corner)
-(multibox_prior, box_iou, offset_boxes, multibox_target, offset_inverse, nms,
- multibox_detection) = (
-    _host_or_device(f) for f in (_boxes.multibox_prior, _boxes.box_iou, _boxes.offset_boxes,
-                                 _boxes.multibox_target, _boxes.offset_inverse, _boxes.nms,
-                                 _boxes.multibox_detection))
+multibox_prior = _host_or_device(_boxes.multibox_prior, shape_only=("data",))
+(box_iou, offset_boxes, multibox_target, offset_inverse, nms, multibox_detection) = (
+    _host_or_device(f) for f in (_boxes.box_iou, _boxes.offset_boxes, _boxes.multibox_target,
+                                 _boxes.offset_inverse, _boxes.nms, _boxes.multibox_detection))
 bbox_to_rect, show_bboxes = _boxes.bbox_to_rect, _boxes.show_bboxes
 
 

@@ -130,6 +130,31 @@ class _BoxOps(_boxes.BoxOps):
     def relu(x):
         return torch.clamp(x, min=0)
 
+    def iou(self, boxes1, boxes2):
+        """In place on a CPU (about 1.5x faster than a new tensor per operation)."""
+        if boxes1.device.type == "cpu" and boxes2.device.type == "cpu":
+            return _boxes._iou_in_place(self, boxes1, boxes2)
+        return super().iou(boxes1, boxes2)
+
+    add, subtract, multiply = (staticmethod(f) for f in (
+        torch.add, torch.subtract, torch.multiply))
+
+    @staticmethod
+    def empty(shape, like, dtype="float32"):
+        return torch.empty(shape, dtype=getattr(torch, dtype), device=like.device)
+
+    @staticmethod
+    def relu_(x):
+        return x.clamp_(min=0)
+
+    @staticmethod
+    def divide_where_positive_(num, den):
+        num.div_(den.masked_fill_(den.gt(0).logical_not_(), 1.0))
+
+    @staticmethod
+    def in_ranges(fill, n, step):
+        fill(0, n)  # PyTorch's kernels use every core already
+
     @staticmethod
     def where(cond, a, b):
         return torch.where(cond, a, b)
