@@ -477,7 +477,7 @@ def _greedy(ops, boxes, scores, threshold):
     ranked = ops.take(boxes, order)
     rank = ops.arange(n, boxes)
     parts, kept = [], None
-    earlier = np.triu(np.ones((NMS_BLOCK, NMS_BLOCK), dtype=bool), 1)  # [j, i]: j before i
+    earlier = ops.tensor(np.triu(np.ones((NMS_BLOCK, NMS_BLOCK), bool), 1), boxes)  # j < i
     for start in range(0, n, NMS_BLOCK):
         block, where = ranked[start:start + NMS_BLOCK], rank[start:start + NMS_BLOCK]
         if kept is not None and _shape(kept)[0]:
@@ -487,7 +487,7 @@ def _greedy(ops, boxes, scores, threshold):
         if k == 0:
             continue
         beats = ops.logical_and(_iou(ops, block, block) > threshold,
-                                ops.tensor(earlier[:k, :k], boxes))
+                                earlier[:k, :k])
         keep = ops.full((k,), True, "bool", boxes)
         while True:
             settled = ops.logical_not(ops.any(ops.logical_and(beats, ops.expand_dims(keep, 1)),
