@@ -609,18 +609,6 @@ def for_ranges(fill, n, step):
         pass
 
 
-def fill_blocks(empty, block, n, step):
-    """concat_blocks for a backend whose arrays take slice assignment: each block written
-    into the result (empty(first block)) as soon as it is made, so that no list of blocks
-    and no second result-sized array is ever held (less memory traffic than concat)."""
-    first = block(0)
-    out = empty(first)
-    out[:step] = first
-    for i in range(step, n, step):
-        out[i:i + step] = block(i)
-    return out
-
-
 class NumpyOps(BoxOps):
     """The vocabulary on NumPy arrays (float32 math is IEEE math there too): a backend whose
     own CPU kernels are slow runs the algorithms here for CPU tensors. `index_dtype` and

@@ -217,11 +217,6 @@ class _BoxOps(_boxes.BoxOps):
         return torch.addcmul(a, b, c)
 
     @staticmethod
-    def concat_blocks(block, n, step):
-        return _boxes.fill_blocks(
-            lambda first: first.new_empty((n,) + tuple(first.shape[1:])), block, n, step)
-
-    @staticmethod
     def put(x, index, values):
         return x.index_put((index,), values)
 
