@@ -49,7 +49,8 @@ class BoxOps:
     Shapes and indexing: reshape, expand_dims, stack, concat, matmul, coords(x) (the 4
     contiguous (..., N) coordinates of boxes (..., N, 4)), take(x, index) (rows along axis 0),
     mask_rows(x, mask) (boolean rows along axis 0), put(x, index, values) (a copy of 1-D x
-    with x[index] = values), mark(index, n) (a boolean (n,) tensor, True at index).
+    with x[index] = values; provided here by item assignment), mark(index, n) (a boolean
+    (n,) tensor, True at index).
     same(a, b): whether two boolean tensors are equal (a Python bool).
     concat_blocks(block, n, step): block(i) (rows i to i + step) for i = 0, step, 2 step ...
     below n, concatenated along axis 0 (provided here with concat).
@@ -72,6 +73,13 @@ class BoxOps:
     def iou(self, boxes1, boxes2):
         """Pairwise IoU (..., N1, N2) of float32 boxes, as `_iou_in_blocks` computes it."""
         return _iou_in_blocks(self, boxes1, boxes2)
+
+    @staticmethod
+    def put(x, index, values):
+        """A copy of x with x[index] = values (for arrays that take item assignment)."""
+        out = x.copy()
+        out[index] = values
+        return out
 
 
 # --- checks ------------------------------------------------------------------------------
@@ -695,12 +703,6 @@ class NumpyOps(BoxOps):
                 np.add(out[rows], a[rows], out=out[rows])
 
         for_ranges(fill, out.shape[0], step)
-        return out
-
-    @staticmethod
-    def put(x, index, values):
-        out = x.copy()
-        out[index] = values
         return out
 
     @staticmethod

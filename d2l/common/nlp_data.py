@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from . import checks
+from .data_hub import download_extract
 from .text import Vocab, gc_paused, tokenize
 
 IMDB_LABELS = {"pos": 1, "neg": 0}
@@ -49,6 +50,27 @@ def read_imdb(data_dir, is_train):
                 data.append(f.read().decode("utf-8").replace("\n", ""))
             labels.append(value)
     return data, labels
+
+
+def load_imdb(batch_size, num_steps, dtype):
+    """The NumPy side of every backend's load_data_imdb: ((train_ids, train_labels),
+    (test_ids, test_labels), vocab) with the arguments checked, aclImdb downloaded (or found)
+    and read, and the reviews as `imdb_arrays` makes them."""
+    check_loader_args("load_data_imdb", batch_size, num_steps)
+    data_dir = download_extract("aclImdb", "aclImdb")
+    train_data, test_data = read_imdb(data_dir, True), read_imdb(data_dir, False)
+    train_ids, test_ids, vocab = imdb_arrays(train_data, test_data, num_steps, dtype)
+    return (train_ids, train_data[1]), (test_ids, test_data[1]), vocab
+
+
+def snli_sets(dataset_class, batch_size, num_steps):
+    """(train_set, test_set) of every backend's load_data_snli: the arguments checked, SNLI
+    downloaded (or found) and read into the backend's `dataset_class`, the test set with the
+    training set's vocabulary."""
+    check_loader_args("load_data_snli", batch_size, num_steps)
+    data_dir = download_extract("SNLI")
+    train_set = dataset_class(read_snli(data_dir, True), num_steps)
+    return train_set, dataset_class(read_snli(data_dir, False), num_steps, train_set.vocab)
 
 
 def imdb_arrays(train_data, test_data, num_steps, dtype=np.int64):

@@ -166,12 +166,6 @@ class _BoxOps(_boxes.BoxOps):
         return a + b * c
 
     @staticmethod
-    def put(x, index, values):
-        out = x.copy()
-        out[index] = values
-        return out
-
-    @staticmethod
     def mark(index, n):
         marks = np.zeros(n, ctx=index.ctx)
         if index.shape[0]:

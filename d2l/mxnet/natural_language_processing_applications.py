@@ -8,7 +8,6 @@ takes float ids)."""
 from mxnet import gluon, np
 
 from ..common import nlp_data
-from ..common.data_hub import download_extract
 from .deep_learning_computation import try_gpu
 from .linear_networks import _batch_loader, get_dataloader_workers, load_array
 
@@ -22,14 +21,10 @@ def load_data_imdb(batch_size, num_steps=500):
     book's vocabulary does not reserve: it pads with 0 = '<unk>') and y float32 labels (1
     positive, 0 negative); the train loader is shuffled. The vocabulary holds the training
     words seen at least 5 times."""
-    nlp_data.check_loader_args("load_data_imdb", batch_size, num_steps)
-    data_dir = download_extract("aclImdb", "aclImdb")
-    train_data = nlp_data.read_imdb(data_dir, True)
-    test_data = nlp_data.read_imdb(data_dir, False)
-    train_ids, test_ids, vocab = nlp_data.imdb_arrays(train_data, test_data, num_steps,
-                                                      "float32")
-    train_iter = load_array((np.array(train_ids), train_data[1]), batch_size)
-    test_iter = load_array((np.array(test_ids), test_data[1]), batch_size, is_train=False)
+    (train_ids, train_labels), (test_ids, test_labels), vocab = nlp_data.load_imdb(
+        batch_size, num_steps, "float32")
+    train_iter = load_array((np.array(train_ids), train_labels), batch_size)
+    test_iter = load_array((np.array(test_ids), test_labels), batch_size, is_train=False)
     return train_iter, test_iter, vocab
 
 
@@ -93,10 +88,7 @@ def load_data_snli(batch_size, num_steps=50):
     float32 arrays, premises/hypotheses (batch, num_steps); the training set builds the
     vocabulary, the test set reuses it; the train loader is shuffled and both use
     `get_dataloader_workers()` worker processes."""
-    nlp_data.check_loader_args("load_data_snli", batch_size, num_steps)
-    data_dir = download_extract("SNLI")
-    train_set = SNLIDataset(nlp_data.read_snli(data_dir, True), num_steps)
-    test_set = SNLIDataset(nlp_data.read_snli(data_dir, False), num_steps, train_set.vocab)
+    train_set, test_set = nlp_data.snli_sets(SNLIDataset, batch_size, num_steps)
     return (_loader(train_set, batch_size, True), _loader(test_set, batch_size, False),
             train_set.vocab)
 

@@ -8,7 +8,6 @@ import tensorflow as tf
 from tensorflow import keras
 
 from ..common import nlp_data
-from ..common.data_hub import download_extract
 from .deep_learning_computation import try_gpu
 from .linear_networks import get_dataloader_workers
 
@@ -36,18 +35,13 @@ def load_data_imdb(batch_size, num_steps=500):
     book's vocabulary does not reserve: it pads with 0 = '<unk>') and y int32 labels (1
     positive, 0 negative); the train loader is shuffled. The vocabulary holds the training
     words seen at least 5 times."""
-    nlp_data.check_loader_args("load_data_imdb", batch_size, num_steps)
-    data_dir = download_extract("aclImdb", "aclImdb")
-    train_data = nlp_data.read_imdb(data_dir, True)
-    test_data = nlp_data.read_imdb(data_dir, False)
-    train_ids, test_ids, vocab = nlp_data.imdb_arrays(train_data, test_data, num_steps,
-                                                      "int32")
+    train, test, vocab = nlp_data.load_imdb(batch_size, num_steps, "int32")
 
     def split(ids, labels):
         return (tf.constant(ids, dtype=tf.int32), tf.constant(labels, dtype=tf.int32))
 
-    return (_batches(split(train_ids, train_data[1]), batch_size, True),
-            _batches(split(test_ids, test_data[1]), batch_size, False), vocab)
+    return (_batches(split(*train), batch_size, True),
+            _batches(split(*test), batch_size, False), vocab)
 
 
 def _call(net, *inputs):
@@ -97,10 +91,7 @@ def load_data_snli(batch_size, num_steps=50):
     labels) of int32 tensors, premises/hypotheses (batch, num_steps); the training set
     builds the vocabulary, the test set reuses it; the train batches are reshuffled on every
     pass."""
-    nlp_data.check_loader_args("load_data_snli", batch_size, num_steps)
-    data_dir = download_extract("SNLI")
-    train_set = SNLIDataset(nlp_data.read_snli(data_dir, True), num_steps)
-    test_set = SNLIDataset(nlp_data.read_snli(data_dir, False), num_steps, train_set.vocab)
+    train_set, test_set = nlp_data.snli_sets(SNLIDataset, batch_size, num_steps)
 
     def arrays(dataset):
         return (dataset.premises, dataset.hypotheses), dataset.labels

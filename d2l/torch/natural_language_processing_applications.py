@@ -7,7 +7,6 @@ import torch
 from torch.utils import data
 
 from ..common import nlp_data
-from ..common.data_hub import download_extract
 from .deep_learning_computation import try_gpu
 from .linear_networks import _batch_loader, get_dataloader_workers, load_array
 
@@ -21,14 +20,11 @@ def load_data_imdb(batch_size, num_steps=500):
     book's vocabulary does not reserve: it pads with 0 = '<unk>') and y int64 labels (1
     positive, 0 negative); the train loader is shuffled. The vocabulary holds the training
     words seen at least 5 times."""
-    nlp_data.check_loader_args("load_data_imdb", batch_size, num_steps)
-    data_dir = download_extract("aclImdb", "aclImdb")
-    train_data = nlp_data.read_imdb(data_dir, True)
-    test_data = nlp_data.read_imdb(data_dir, False)
-    train_ids, test_ids, vocab = nlp_data.imdb_arrays(train_data, test_data, num_steps)
-    train_iter = load_array((torch.from_numpy(train_ids), torch.tensor(train_data[1])),
+    (train_ids, train_labels), (test_ids, test_labels), vocab = nlp_data.load_imdb(
+        batch_size, num_steps, "int64")
+    train_iter = load_array((torch.from_numpy(train_ids), torch.tensor(train_labels)),
                             batch_size)
-    test_iter = load_array((torch.from_numpy(test_ids), torch.tensor(test_data[1])),
+    test_iter = load_array((torch.from_numpy(test_ids), torch.tensor(test_labels)),
                            batch_size, is_train=False)
     return train_iter, test_iter, vocab
 
@@ -82,10 +78,7 @@ def load_data_snli(batch_size, num_steps=50):
     int64 tensors, premises/hypotheses (batch, num_steps); the training set builds the
     vocabulary, the test set reuses it; the train loader is shuffled and both use
     `get_dataloader_workers()` worker processes."""
-    nlp_data.check_loader_args("load_data_snli", batch_size, num_steps)
-    data_dir = download_extract("SNLI")
-    train_set = SNLIDataset(nlp_data.read_snli(data_dir, True), num_steps)
-    test_set = SNLIDataset(nlp_data.read_snli(data_dir, False), num_steps, train_set.vocab)
+    train_set, test_set = nlp_data.snli_sets(SNLIDataset, batch_size, num_steps)
     workers = get_dataloader_workers()
     train_iter = _batch_loader(train_set, batch_size, True, num_workers=workers)
     test_iter = _batch_loader(test_set, batch_size, False, num_workers=workers)
