@@ -55,6 +55,19 @@ def split_and_load_ml100k(split_mode="seq-aware", feedback="explicit", test_rati
 
 # --- 16.3 Matrix Factorization ---
 
+def _step_on(device, update):
+    """The `step(batch)` of the common training loops: `update(*batch)` (the loss) on
+    `device`, then (loss, batch size, elements of the batch's first array)."""
+
+    def step(values):
+        values = recsys.as_list(values)
+        with tf.device(device):
+            loss = update(*values)
+        return float(loss), int(values[0].shape[0]), int(tf.size(values[0]))
+
+    return step
+
+
 def _device_names(devices):
     """Device names of `tf.device` objects (or names)."""
     return [getattr(d, "_device_name", d) for d in devices]
@@ -85,13 +98,7 @@ def train_recsys_rating(net, train_iter, test_iter, loss, trainer, num_epochs,
         trainer.apply_gradients(zip(tape.gradient(l, params), params))
         return l
 
-    update = _compiled_or_eager(update)
-
-    def step(values):
-        values = recsys.as_list(values)
-        with tf.device(names[0]):
-            l = update(*values)
-        return float(l), int(values[0].shape[0]), int(tf.size(values[0]))
+    step = _step_on(names[0], _compiled_or_eager(update))
 
     def evaluate():
         if kwargs:
@@ -176,13 +183,7 @@ def train_ranking(net, train_iter, test_iter, loss, trainer, test_seq_iter, num_
         trainer.apply_gradients(zip(tape.gradient(scaled, params), params))
         return l
 
-    update = _compiled_or_eager(update)
-
-    def step(values):
-        values = recsys.as_list(values)
-        with tf.device(names[0]):
-            l = update(*values)
-        return float(l), int(values[0].shape[0]), int(tf.size(values[0]))
+    step = _step_on(names[0], _compiled_or_eager(update))
 
     def evaluate():
         return evaluator(net, test_iter, test_seq_iter, candidates, num_users, num_items,
