@@ -21,12 +21,13 @@ import argparse
 import math
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness import fastest  # noqa: E402
 
 from spec import attention_mechanisms as spec  # noqa: E402
 from spec import backends  # noqa: E402
@@ -44,22 +45,6 @@ def inputs(seed=0):
               for k in range(4)}
     X = rng.normal(size=(BATCH, STEPS, HIDDENS)).astype(np.float32)
     return params, X, rng.integers(STEPS // 2, STEPS + 1, BATCH)
-
-
-def fastest(fns, repeats, sync):
-    """The fastest of `repeats` timed calls of each function (seconds), the functions taking
-    turns so that all of them see the same load on the machine."""
-    for fn in fns:
-        fn()
-    sync()
-    best = [float("inf")] * len(fns)
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            sync()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
 
 
 def _torch_baselines(b, params, X, lens):

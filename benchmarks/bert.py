@@ -19,53 +19,24 @@ turns so that all see the same load.
 """
 
 import argparse
-import importlib.util
 import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from harness import fastest, upstream  # noqa: E402
+
 from spec import backends  # noqa: E402
 
-UPSTREAM = Path(os.environ.get("D2L_UPSTREAM", "/tmp/upstream/d2l"))
 SOFTMAX_SHAPE = (64, 128, 128)
 BATCH, STEPS, HIDDENS, HEADS = 32, 128, 256, 8
 BERT_SIZES = {"vocab_size": 10000, "num_hiddens": 128, "ffn_num_hiddens": 256, "num_heads": 2,
               "num_layers": 2, "max_len": 64, "batch": 32, "num_preds": 10}
-
-
-def upstream(name):
-    """Upstream 0.16.6's `d2l/<name>.py` as a module, or None when it is not there."""
-    path = UPSTREAM / f"{name}.py"
-    if not path.exists():
-        return None
-    module_name = f"upstream_{name}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # upstream looks itself up in sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
-def fastest(fns, repeats, sync):
-    """The fastest of `repeats` timed calls of each function (seconds), taking turns."""
-    for fn in fns:
-        fn()
-    sync()
-    best = [float("inf")] * len(fns)
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            start = time.perf_counter()
-            fn()
-            sync()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
 
 
 def report(label, mine, theirs):

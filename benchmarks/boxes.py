@@ -21,7 +21,6 @@ interpreter; the fastest repeat is kept (upstream nms: one run).
 """
 
 import argparse
-import importlib.util
 import json
 import subprocess
 import sys
@@ -32,9 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import harness  # noqa: E402
+
 from spec import backends  # noqa: E402
 
-UPSTREAM = Path("/tmp/upstream/d2l")
 F = np.float32
 
 
@@ -64,17 +64,6 @@ def target_inputs(seed=0):
     return anchors, np.concatenate([classes, random_boxes(rng, 320).reshape(32, 10, 4)], -1)
 
 
-def load_upstream(name):
-    path = UPSTREAM / f"{name}.py"
-    if name == "tensorflow" or not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location(f"upstream_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # upstream binds `d2l = sys.modules[__name__]`
-    spec.loader.exec_module(module)
-    return module
-
-
 def fastest(fn, repeats, sync, warm=True):
     if warm:
         fn()
@@ -98,7 +87,7 @@ def _sync(b):
 
 def run(name, repeats, gpu):
     b = backends.Backend(name, gpu=gpu)
-    d2l, sync, up = b.d2l, _sync(b), load_upstream(name)
+    d2l, sync, up = b.d2l, _sync(b), None if name == "tensorflow" else harness.upstream(name)
     results = {}
 
     def time_both(key, ours, theirs, check):
@@ -191,7 +180,7 @@ def main():
             boxes.HOST_ON_CPU = False
         run(args.one, args.repeats, args.gpu)
         return
-    if not UPSTREAM.exists():
+    if not harness.UPSTREAM.exists():
         print("upstream not available (unpack d2l==0.16.6 into /tmp/upstream)")
     results = {}
     for name in [n for n in backends.ORDER if n in args.frameworks.split(",")]:

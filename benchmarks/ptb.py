@@ -21,7 +21,6 @@ without it the upstream columns read "upstream not available". Times are process
 import argparse
 import contextlib
 import gc
-import importlib.util
 import os
 import random
 import shutil
@@ -34,26 +33,21 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import harness  # noqa: E402
+
 from d2l.common import text  # noqa: E402
 from spec import backends, support  # noqa: E402
 
 UPSTREAM_FILES = {"mxnet": "mxnet.py", "torch": "torch.py", "tensorflow": "torch.py"}
-NUM_TOKENS = 1_000_000
 
 
 def load_upstream(folder, framework):
-    """Upstream's d2l/<framework>.py as a module, or None."""
-    path = Path(folder) / UPSTREAM_FILES[framework]
-    if not path.exists():
-        return None
-    name = f"upstream_{path.stem}"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    """Upstream's d2l/<framework>.py in `folder` as a module (TensorFlow: its PyTorch one),
+    or None."""
+    return harness.upstream_module(Path(folder) / UPSTREAM_FILES[framework])
+
+
+NUM_TOKENS = 1_000_000
 
 
 @contextlib.contextmanager

@@ -19,7 +19,6 @@ only in MXNet-first order); the fastest repeat is kept.
 """
 
 import argparse
-import importlib.util
 import subprocess
 import sys
 import time
@@ -29,11 +28,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import harness  # noqa: E402
+
 from spec import backends  # noqa: E402
 from spec import recommender_systems as rs  # noqa: E402
 
 FACTORS, NUM_USERS, NUM_ITEMS, HIDDENS = rs.MOVIELENS_SIZES
-UPSTREAM = Path("/tmp/upstream/d2l/mxnet.py")
 
 
 def fastest(fn, repeats):
@@ -43,17 +43,6 @@ def fastest(fn, repeats):
         result = fn()
         best = min(best, time.perf_counter() - start)
     return best, result
-
-
-def load_upstream():
-    """Upstream 0.16.6's MXNet module, or None where /tmp/upstream is missing."""
-    if not UPSTREAM.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("upstream_mxnet", UPSTREAM)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # upstream binds d2l = sys.modules[__name__]
-    spec.loader.exec_module(module)
-    return module
 
 
 def run(name, repeats):
@@ -72,7 +61,7 @@ def run(name, repeats):
           f"NumPy loop reference {expected[0]:.4f}, {expected[1]:.4f})")
     if name != "mxnet":
         return
-    upstream = load_upstream()
+    upstream = harness.upstream("mxnet")
     if upstream is None:
         print("upstream not available")
         return

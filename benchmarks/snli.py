@@ -18,7 +18,6 @@ is missing).
 
 import argparse
 import contextlib
-import importlib.util
 import io
 import os
 import sys
@@ -31,10 +30,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import harness  # noqa: E402
+
 from d2l.common import data_hub  # noqa: E402
 from spec import backends, nlp_files, support  # noqa: E402
 
-UPSTREAM = Path("/tmp/upstream/d2l")
 LABELS = np.array(["entailment", "contradiction", "neutral", "-"])
 
 
@@ -86,18 +86,6 @@ def make_archive(path, n_train, n_test=9824):
                              "\n".join([header] + _rows(n, seed)) + "\n")
 
 
-def _load_upstream(framework):
-    path = UPSTREAM / f"{framework}.py"
-    if not path.exists():
-        return None
-    name = f"upstream_{framework}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _best(load_data_snli, repeats):
     """(best CPU seconds, result) of load_data_snli(128, 50)."""
     times = []
@@ -133,7 +121,7 @@ def main():
         with support.environ(D2L_DATA_DIR=data), \
                 support.patched(data_hub.DATA_HUB, SNLI=(url, sha1)):
             ours, (_, _, vocab) = _best(backend.d2l.load_data_snli, args.repeats)
-        upstream = _load_upstream(name)
+        upstream = harness.upstream(name)
         if upstream is None:
             print(f"{name:<12}{ours:>10.2f}{'upstream not available':>24}")
             continue

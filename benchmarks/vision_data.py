@@ -16,7 +16,6 @@ versions of these functions.
 
 import argparse
 import contextlib
-import importlib.util
 import io
 import os
 import shutil
@@ -29,23 +28,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import harness  # noqa: E402
+
 from spec import backends  # noqa: E402
 from spec import vision_files as vf  # noqa: E402
 
-UPSTREAM = Path(os.environ.get("D2L_UPSTREAM", "/tmp/upstream/d2l"))
 CROP = (320, 480)
-
-
-def upstream(framework):
-    path = UPSTREAM / f"{framework}.py"
-    if framework == "tensorflow" or not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location(f"upstream_{framework}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # upstream looks itself up there
-    with contextlib.redirect_stdout(io.StringIO()):
-        spec.loader.exec_module(module)
-    return module
 
 
 def best(fn, repeats, d2l):
@@ -154,7 +142,7 @@ def main():
         for fw in frameworks:
             ours = backends.Backend(fw).d2l
             results[f"ours {fw}"] = measure(f"ours {fw}", ours, data, sha1s, args)
-            theirs = upstream(fw)
+            theirs = None if fw == "tensorflow" else harness.upstream(fw)
             if theirs is None:
                 print(f"upstream {fw}: not available")
                 continue
